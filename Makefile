@@ -1,0 +1,48 @@
+# Hearth's two commands: `make run` and `make test`. Both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+REQUIREMENTS := requirements/base.txt requirements/dev.txt requirements/production.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha1sum | cut -c1-12)
+LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
+TEST := DJANGO_SETTINGS_MODULE=config.settings.test
+
+.PHONY: run test lint venv chromium
+
+venv: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -r requirements/production.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## make run — Hearth on http://127.0.0.1:$PORT (default 8000) with the Google sandbox and demo data
+run: venv
+	$(LOCAL) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL) $(BIN)/python manage.py sandbox keygen
+	$(LOCAL) $(BIN)/python manage.py sandbox demo
+	$(LOCAL) $(BIN)/python manage.py setup_periodic_tasks
+	$(LOCAL) $(BIN)/python manage.py demo_seed
+	$(LOCAL) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.local start
+
+## make test — ruff and the whole suite against PostgreSQL and Redis (see DATABASE_URL below)
+test: venv chromium
+	$(BIN)/ruff check .
+	$(TEST) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+## Debian's Chromium for the browser tests (Playwright drives it; it cannot download its own)
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' and try again." >&2; exit 1; \
+	  fi; \
+	fi

@@ -1,0 +1,26 @@
+"""Every periodic task Hearth runs, declared in code.
+
+`python manage.py setup_periodic_tasks` (run at every start) makes django-celery-beat's
+database schedule match this list: it creates or updates these entries and removes entries it
+created earlier that are no longer declared. Features add their schedules here.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str
+    task: str
+    every_seconds: int
+    description: str
+
+
+PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
+    PeriodicTask(
+        name="Clear expired sessions",
+        task="usermanagement.tasks.sessions_clear_expired",
+        every_seconds=24 * 60 * 60,
+        description="Delete expired sign-in sessions so the session table stays small.",
+    ),
+)

@@ -1,0 +1,233 @@
+"""Settings shared by every environment. Every value comes from the environment (django-environ).
+
+local.py / test.py only set *defaults* for the environment before importing this module, so
+anything exported in the shell always wins; production.py insists on real values.
+"""
+
+from pathlib import Path
+
+import environ
+
+from config.logging import structured_logging
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env = environ.Env()
+
+# --- Core -------------------------------------------------------------------------------------
+SECRET_KEY = env("SECRET_KEY")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+PRODUCT_NAME = env("PRODUCT_NAME", default="Hearth")
+PORT = env.int("PORT", default=8000)
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
+HELP_ARTICLE_URL = env("HELP_ARTICLE_URL", default=f"{SITE_URL}/help/g-suite-integration/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_celery_beat",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    # Hearth
+    "organizations",
+    "usermanagement",
+    "audit",
+    "notifications",
+    "integrations",
+    "googlesandbox",
+]
+
+MIDDLEWARE = [
+    # "googlesandbox.middleware.SandboxRoutingMiddleware",  # TEMP until the sandbox lands
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "organizations.middleware.OrganizationMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "organizations.context_processors.hearth",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one SQLite file in local runs: WAL lets readers run beside a
+    # writer, IMMEDIATE takes the write lock at BEGIN (no upgrade deadlocks) and the timeout
+    # makes a busy writer wait instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (allauth's rate limits and short-lived locks need one shared by all processes) ----
+CACHE_URL = env("CACHE_URL", default="locmem://")
+if CACHE_URL.startswith("redis"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Auth & allauth ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "usermanagement.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Email is unique only among people who are not archived (a database constraint), because
+# Google reuses a deleted person's address; UserManager.get_by_natural_key looks up that way.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+# The signing-up person's email domain becomes the organization's primary domain, so the
+# address must be proven before the account is usable.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_ADAPTER = "usermanagement.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "usermanagement.forms.OrganizationSignupForm"}
+ACCOUNT_RATE_LIMITS_ENABLED = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+SOCIALACCOUNT_ADAPTER = "usermanagement.adapters.SocialAccountAdapter"
+
+# --- Google (the sandbox stands in for Google in local runs and tests) -----------------------
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8001)
+GOOGLE_SANDBOX_ENABLED = env.bool("GOOGLE_SANDBOX_ENABLED", default=False)
+_sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+if GOOGLE_SANDBOX_ENABLED:
+    _google_defaults = {
+        "token": f"{_sandbox_url}/token",
+        "api": f"{_sandbox_url}/",
+        "oidc": _sandbox_url,
+        "marketplace": f"{_sandbox_url}/marketplace/hearth",
+    }
+else:
+    _google_defaults = {
+        "token": "https://oauth2.googleapis.com/token",
+        "api": "https://admin.googleapis.com/",
+        "oidc": "https://accounts.google.com",
+        "marketplace": "https://workspace.google.com/marketplace",
+    }
+GOOGLE_TOKEN_URI = env("GOOGLE_TOKEN_URI", default=_google_defaults["token"])
+GOOGLE_API_ENDPOINT = env("GOOGLE_API_ENDPOINT", default=_google_defaults["api"])
+GOOGLE_OIDC_URL = env("GOOGLE_OIDC_URL", default=_google_defaults["oidc"])
+GOOGLE_MARKETPLACE_URL = env("GOOGLE_MARKETPLACE_URL", default=_google_defaults["marketplace"])
+GOOGLE_SERVICE_ACCOUNT_KEY_FILE = env(
+    "GOOGLE_SERVICE_ACCOUNT_KEY_FILE", default=str(BASE_DIR / ".local/google-service-account.json")
+)
+GOOGLE_OIDC_CLIENT_ID = env("GOOGLE_OIDC_CLIENT_ID", default="")
+GOOGLE_OIDC_CLIENT_SECRET = env("GOOGLE_OIDC_CLIENT_SECRET", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": [
+            {
+                "provider_id": "google",
+                "name": "Google",
+                "client_id": GOOGLE_OIDC_CLIENT_ID,
+                "secret": GOOGLE_OIDC_CLIENT_SECRET,
+                "settings": {"server_url": GOOGLE_OIDC_URL},
+            }
+        ]
+        if GOOGLE_OIDC_CLIENT_ID
+        else [],
+    }
+}
+
+# --- Celery -----------------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # kombu's filesystem transport: a broker without a server, for `make run`.
+    _broker_dir = Path(env("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / ".local/broker")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Email ------------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{PRODUCT_NAME} <no-reply@hearth.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Static files -----------------------------------------------------------------------------
+STATIC_URL = "static/"
+# collectstatic's target; production sets it, local runs and tests serve from STATICFILES_DIRS.
+STATIC_ROOT = env("STATIC_ROOT", default=None)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- I18N -------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging: structured, with the request id carried into task logs -------------------------
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="console")  # "json" in production
+LOGGING = structured_logging(level=LOG_LEVEL, json=LOG_FORMAT == "json")

@@ -1,0 +1,23 @@
+"""The test suite: real PostgreSQL and Redis, the Google sandbox on (served by a fixture)."""
+
+import os
+
+for _name, _value in {
+    "SECRET_KEY": "test-only-not-a-secret",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/hearth",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "locmem://",
+    "EMAIL_URL": "memorymail://",
+    "SITE_URL": "http://testserver",
+    "GOOGLE_SANDBOX_ENABLED": "true",
+    "GOOGLE_OIDC_CLIENT_ID": "hearth-test-oidc-client",
+    "GOOGLE_OIDC_CLIENT_SECRET": "hearth-test-oidc-secret",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Tasks are sent to the real broker; tests that need a worker start one (see tests/test_celery).
+CELERY_TASK_ALWAYS_EAGER = False

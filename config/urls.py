@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.health import healthz
+
+admin.site.site_header = "Hearth support console"
+admin.site.site_title = "Hearth support"
+admin.site.index_title = "Organizations, people, syncs and emails"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    # Never /admin/: the Google emulator answers /admin/directory/... like Google does.
+    path("support/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("organizations.urls")),
+    path("panel/users/", include("usermanagement.urls")),
+]
