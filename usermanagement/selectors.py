@@ -1,0 +1,20 @@
+"""Reads of people, always scoped to one organization."""
+
+from django.db.models import Q, QuerySet
+
+from organizations.models import Organization
+from organizations.tenancy import scoped
+
+from .models import User
+
+
+def person_list(*, organization: Organization, search: str = "") -> QuerySet[User]:
+    people = scoped(User, organization).exclude(status=User.Status.ARCHIVED)
+    search = search.strip()
+    if search:
+        people = people.filter(
+            Q(email__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+        )
+    return people.order_by("last_name", "first_name", "email")
