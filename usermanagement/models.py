@@ -1,4 +1,13 @@
-"""People of an organization (the custom user model) and, later, groups and licenses."""
+"""People of an organization (the custom user model), their Google groups and memberships.
+
+People come from sign-up, invitations or the G Suite sync. Synced people carry Google's
+immutable user id (`google_id`, unique per organization — emails change and are reused) and
+the Google fields the sync copies; Hearth-only fields (role, status decided by a person,
+licenses, preferences) are never overwritten by the sync. `google_state` is the Google state
+the sync last applied (active / suspended / deleted / missing), kept apart from Hearth's
+`status` so that a decision not to follow Google (the last admin kept, a held plan rejected) is
+remembered and not re-proposed every run.
+"""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -25,6 +34,13 @@ class UserManager(BaseUserManager):
         """Vendor staff: no organization, access to the support console."""
         fields.update(is_staff=True, is_superuser=True, organization=None)
         return self.create_user(email, password, **fields)
+
+
+class GoogleState(models.TextChoices):
+    ACTIVE = "active", "Active in G Suite"
+    SUSPENDED = "suspended", "Suspended in G Suite"
+    DELETED = "deleted", "Deleted in G Suite"
+    MISSING = "missing", "Not in G Suite (or outside the sync scope)"
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -65,6 +81,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
 
+    # --- G Suite (written only by the sync, usermanagement/directory.py) --------------------
+    google_id = models.CharField(max_length=32, null=True, blank=True)
+    google_etag = models.CharField(max_length=64, blank=True)
+    google_state = models.CharField(
+        max_length=16, choices=GoogleState.choices, blank=True, default=""
+    )
+    aliases = models.JSONField(default=list, blank=True)
+    org_unit_path = models.CharField(max_length=500, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    manager_email = models.CharField(max_length=254, blank=True)
+    photo_url = models.URLField(max_length=500, blank=True)
+    google_is_admin = models.BooleanField(default=False)
+    google_archived = models.BooleanField(
+        default=False, help_text="Google's own 'archived user' flag (an archived license)."
+    )
+    google_created_at = models.DateTimeField(null=True, blank=True)
+    google_last_login_at = models.DateTimeField(null=True, blank=True)
+    google_synced_at = models.DateTimeField(null=True, blank=True)
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -81,8 +118,16 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=~models.Q(status="archived"),
                 name="user_email_unique_unless_archived",
             ),
+            models.UniqueConstraint(
+                fields=["organization", "google_id"],
+                condition=models.Q(google_id__isnull=False),
+                name="user_google_id_unique_per_organization",
+            ),
         ]
-        indexes = [models.Index(fields=["organization", "status"])]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["organization", "org_unit_path"], name="user_org_unit_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -98,3 +143,82 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_hearth_admin(self) -> bool:
         return self.organization_id is not None and self.role == self.Role.ADMIN
+
+    @property
+    def source(self) -> str:
+        return "google" if self.google_id else "invited"
+
+
+class Group(models.Model):
+    """A Google group of the organization (synced; keyed on Google's group id)."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="google_groups"
+    )
+    google_id = models.CharField(max_length=64)
+    email = models.CharField(max_length=254)
+    name = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    etag = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "google_id"], name="group_google_id_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "email"], name="group_org_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class GroupMembership(models.Model):
+    """A member of a group: a person, a nested group, or an external address.
+
+    `direct` is False for people who are members only through a nested group (flattened when
+    the integration says so). External members keep their address and never become people.
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        MEMBER = "member", "Member"
+
+    class MemberType(models.TextChoices):
+        USER = "user", "Person"
+        GROUP = "group", "Group"
+        EXTERNAL = "external", "External"
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    member_type = models.CharField(max_length=16, choices=MemberType.choices)
+    # Google's id of the member (user, group or external id) — the key within a group.
+    member_google_id = models.CharField(max_length=64)
+    member_email = models.CharField(max_length=254, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    member_group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    direct = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "member_google_id"], name="membership_unique_member"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="membership_user_idx"),
+            models.Index(fields=["organization", "member_type"], name="membership_org_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_email or self.member_google_id} in {self.group_id}"

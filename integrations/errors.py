@@ -1,0 +1,107 @@
+"""Typed errors of the G Suite integration, each with the headline and fix a person reads.
+
+The Google client (integrations/google/errors.py) turns every Google failure into one of these;
+the finalize check, the sync runs, the wizard pages and the commands only ever see these. The
+three finalize headlines are PRODUCT.md §1's, word for word.
+
+`transient` says whether retrying later may help (the client already retried with backoff before
+raising GoogleTemporaryError); `halts` says whether the integration goes into *error* and a
+person has to act.
+"""
+
+from django.conf import settings
+
+
+class IntegrationError(Exception):
+    headline: str = "Something went wrong while talking to G Suite."
+    fix: str = "Please try again in a few minutes."
+    transient: bool = False
+    halts: bool = True
+
+    def __init__(self, detail: str = "", *, headline: str | None = None, fix: str | None = None):
+        self.headline = headline if headline is not None else self.default_headline()
+        if fix is not None:
+            self.fix = fix
+        self.detail = detail
+        super().__init__(detail or self.headline)
+
+    def default_headline(self) -> str:
+        return type(self).headline
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+
+class ApiAccessDisabled(IntegrationError):
+    """403 "Domain cannot use apis.": API access is off in the Admin console."""
+
+    headline = "The API access has been disabled in the G Suite Admin Panel settings"
+    fix = "Please enable it and retry Step 2."
+
+
+class NotInstalled(IntegrationError):
+    """The token endpoint answers unauthorized_client: no domain-wide grant for our client."""
+
+    fix = "Please go back to Step 1."
+
+    def default_headline(self) -> str:
+        return f"{settings.PRODUCT_NAME} has not been properly installed in G Suite."
+
+
+class DirectoryAccessDenied(IntegrationError):
+    """403 "Not Authorized to access this resource/api": the sync account is not an admin."""
+
+    headline = "This account cannot access the G Suite Directory."
+    fix = (
+        "Either choose another account or add the correct rights in G Suite Admin Panel."
+    )
+
+
+class SyncAccountInvalid(IntegrationError):
+    """invalid_grant: Google does not know the sync account (deleted, suspended, mistyped)."""
+
+    headline = "G Suite does not recognise the sync account."
+    fix = (
+        "Check that the account still exists and is not suspended in G Suite, or choose "
+        "another account."
+    )
+
+
+class GoogleTemporaryError(IntegrationError):
+    """Google is down, slow or rate limiting us, even after retries."""
+
+    headline = "G Suite is temporarily unavailable."
+    fix = "This is usually temporary: please try again in a few minutes."
+    transient = True
+    halts = False
+
+
+class GoogleUnknownError(IntegrationError):
+    """Anything Google answered that we do not recognise."""
+
+    headline = "G Suite answered with an unexpected error."
+    fix = "Please try again later. If it keeps happening, contact support."
+
+
+class CustomerAlreadyConnected(IntegrationError):
+    """The Workspace customer is already connected to another Hearth organization."""
+
+    headline = "This G Suite account is already connected to another organization."
+    fix = (
+        "A G Suite account can be connected to only one organization. Contact support if this "
+        "organization should take it over."
+    )
+    halts = False
+
+
+class IntegrationStateError(Exception):
+    """A transition that the integration's current state does not allow."""
+
+
+class SyncAllUsersTooSoon(Exception):
+    """Sync All Users was used less than 24 hours ago; `allowed_at` says when it is allowed."""
+
+    def __init__(self, allowed_at):
+        self.allowed_at = allowed_at
+        super().__init__(f"Sync All Users can be used again at {allowed_at:%Y-%m-%d %H:%M} UTC.")

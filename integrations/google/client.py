@@ -1,0 +1,390 @@
+"""The Directory and Reports client: lazy pages, retries with backoff, quota, thread safety.
+
+Flow of one call: take a token from the process-wide quota gate of the sync account (so a run
+stays under Google's per-minute quota instead of bouncing off it), execute the request, and on
+failure either retry — transient answers only (429, 5xx, timeouts, 403 rate/quota reasons),
+capped exponential backoff with full jitter — or raise the typed error from
+integrations.google.errors.translate. Nothing outside this package sees a Google exception.
+
+Listings are generators of pages (lists of resource dicts): memory stays one page per stream.
+httplib2 is not thread-safe, so every thread builds its own service objects (thread-local);
+`users_pages_concurrent` and `members_concurrent` fetch with a small pool of threads feeding a
+bounded queue, so the consumer (the sync, writing to the database) never holds more than a few
+pages in memory.
+"""
+
+import contextlib
+import queue
+import random
+import string
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import google_auth_httplib2
+import httplib2
+from django.conf import settings
+from googleapiclient.discovery import build
+
+from integrations.errors import GoogleTemporaryError, IntegrationError
+
+from .credentials import credentials_for
+from .errors import GoogleNotFound, is_transient, translate
+
+USERS_PAGE_SIZE = 500
+GROUPS_PAGE_SIZE = 200
+MEMBERS_PAGE_SIZE = 200
+# A full users listing is split by the first character of the email for concurrent fetching;
+# any person the split misses is caught by the sync's per-person check before archival.
+USER_PREFIXES = tuple(string.ascii_lowercase + string.digits)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class QuotaGate:
+    """A token bucket like Google's: `qpm` requests per minute, a burst of at most `burst`."""
+
+    def __init__(self, qpm: int, burst: int | None = None):
+        self.rate = qpm / 60.0
+        self.capacity = float(burst if burst is not None else max(1, qpm // 6))
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                    return
+                wait = (1.0 - self.tokens) / self.rate
+            time.sleep(wait)
+
+
+_gates: dict[str, QuotaGate] = {}
+_gates_lock = threading.Lock()
+
+
+def quota_gate(subject: str) -> QuotaGate:
+    """One gate per sync account and process: Google's quota is per (project, user)."""
+    qpm = int(_setting("GOOGLE_QUOTA_PER_MINUTE", 2400) * 0.95)
+    with _gates_lock:
+        gate = _gates.get(subject)
+        if gate is None or abs(gate.rate * 60 - qpm) > 1:
+            gate = _gates[subject] = QuotaGate(qpm)
+        return gate
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int
+    base_seconds: float
+    cap_seconds: float
+
+    @classmethod
+    def default(cls) -> "RetryPolicy":
+        return cls(
+            attempts=_setting("GOOGLE_RETRY_ATTEMPTS", 8),
+            base_seconds=_setting("GOOGLE_RETRY_BASE_SECONDS", 0.5),
+            cap_seconds=_setting("GOOGLE_RETRY_CAP_SECONDS", 32.0),
+        )
+
+    def delay(self, attempt: int) -> float:
+        # "Full jitter": uniformly random up to the capped exponential step.
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+
+
+@dataclass(frozen=True)
+class DirectoryCheck:
+    customer_id: str
+    domain: str
+
+
+class GoogleClient:
+    """Directory + Reports for one sync account. Safe to share between threads."""
+
+    def __init__(self, *, subject: str, retry: RetryPolicy | None = None):
+        self.subject = subject
+        self.retry = retry or RetryPolicy.default()
+        self.credentials = credentials_for(subject=subject)
+        self.gate = quota_gate(subject)
+        self._local = threading.local()
+        self._calls = 0
+        self._calls_lock = threading.Lock()
+
+    # --- plumbing ----------------------------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    def _service(self, api: str, version: str):
+        services = getattr(self._local, "services", None)
+        if services is None:
+            services = self._local.services = {}
+        key = (api, version)
+        if key not in services:
+            # Own Http per thread: httplib2 connections are not thread-safe. Credentials are
+            # shared (google-auth refreshes them under its own lock).
+            http = google_auth_httplib2.AuthorizedHttp(
+                self.credentials,
+                http=httplib2.Http(timeout=_setting("GOOGLE_HTTP_TIMEOUT_SECONDS", 30)),
+            )
+            services[key] = build(
+                api,
+                version,
+                http=http,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": settings.GOOGLE_API_ENDPOINT},
+            )
+        return services[key]
+
+    def directory(self):
+        return self._service("admin", "directory_v1")
+
+    def reports(self):
+        return self._service("admin", "reports_v1")
+
+    def execute(self, make_request: Callable) -> dict:
+        """Run one API request with the quota gate and retries; raise only typed errors."""
+        attempt = 0
+        while True:
+            self.gate.take()
+            with self._calls_lock:
+                self._calls += 1
+            try:
+                return make_request().execute(num_retries=0)
+            # Everything Google or the network raises is classified in errors.translate.
+            except Exception as exc:
+                if isinstance(exc, IntegrationError):
+                    raise
+                if not is_transient(exc):
+                    raise translate(exc) from exc
+                attempt += 1
+                if attempt >= self.retry.attempts:
+                    error = translate(exc)
+                    if not isinstance(error, GoogleTemporaryError):
+                        error = GoogleTemporaryError(str(error))
+                    raise error from exc
+                time.sleep(self.retry.delay(attempt))
+
+    def _pages(self, make_request: Callable[[str | None], object], key: str) -> Iterator[list]:
+        token = None
+        while True:
+            response = self.execute(lambda token=token: make_request(token))
+            yield response.get(key, [])
+            token = response.get("nextPageToken")
+            if not token:
+                return
+
+    # --- Directory ---------------------------------------------------------------------------
+    def users_pages(
+        self, *, query: str = "", show_deleted: bool = False, page_size: int = USERS_PAGE_SIZE
+    ) -> Iterator[list[dict]]:
+        """Pages of users; `show_deleted` lists only deleted users, as Google does."""
+
+        def request(token):
+            params = {
+                "customer": "my_customer",
+                "maxResults": page_size,
+                "orderBy": "email",
+                "projection": "full",
+                "pageToken": token,
+            }
+            if query:
+                params["query"] = query
+            if show_deleted:
+                params["showDeleted"] = "true"
+            return self.directory().users().list(**params)
+
+        return self._pages(request, "users")
+
+    def users_pages_concurrent(
+        self, *, workers: int | None = None, prefixes: Iterable[str] = USER_PREFIXES
+    ) -> Iterator[list[dict]]:
+        """All active users, split by email prefix and fetched by `workers` threads.
+
+        Pages arrive in completion order. A failure in any stream is raised to the consumer
+        (after the streams stop), so a partial listing never looks complete.
+        """
+        streams = [f"email:{prefix}*" for prefix in prefixes]
+        return self._concurrent(
+            lambda query, emit: [emit(page) for page in self.users_pages(query=query)],
+            streams,
+            workers,
+        )
+
+    def groups_pages(self) -> Iterator[list[dict]]:
+        def request(token):
+            return self.directory().groups().list(
+                customer="my_customer", maxResults=GROUPS_PAGE_SIZE, pageToken=token
+            )
+
+        return self._pages(request, "groups")
+
+    def members(self, group_key: str) -> list[dict]:
+        """Every direct member of a group (all pages)."""
+
+        def request(token):
+            return self.directory().members().list(
+                groupKey=group_key, maxResults=MEMBERS_PAGE_SIZE, pageToken=token
+            )
+
+        members: list[dict] = []
+        for page in self._pages(request, "members"):
+            members.extend(page)
+        return members
+
+    def members_concurrent(
+        self, group_keys: Iterable[str], *, workers: int | None = None
+    ) -> Iterator[tuple[str, list[dict] | None]]:
+        """(group key, its direct members) for each group, fetched concurrently.
+
+        A group deleted between the groups listing and its members listing yields None.
+        """
+
+        def fetch(group_key, emit):
+            try:
+                emit((group_key, self.members(group_key)))
+            except GoogleNotFound:
+                emit((group_key, None))
+
+        return self._concurrent(fetch, list(group_keys), workers)
+
+    def user_get(self, user_key: str) -> dict | None:
+        try:
+            return self.execute(
+                lambda: self.directory().users().get(userKey=user_key, projection="full")
+            )
+        except GoogleNotFound:
+            return None
+
+    def group_get(self, group_key: str) -> dict | None:
+        try:
+            return self.execute(lambda: self.directory().groups().get(groupKey=group_key))
+        except GoogleNotFound:
+            return None
+
+    def org_units(self) -> list[dict]:
+        response = self.execute(
+            lambda: self.directory().orgunits().list(customerId="my_customer", type="all")
+        )
+        return response.get("organizationUnits", [])
+
+    def customer(self) -> dict:
+        return self.execute(lambda: self.directory().customers().get(customerKey="my_customer"))
+
+    # --- Reports -----------------------------------------------------------------------------
+    def admin_activities_pages(self, *, start_time: str | None = None) -> Iterator[list[dict]]:
+        def request(token):
+            params = {"userKey": "all", "applicationName": "admin", "pageToken": token}
+            if start_time:
+                params["startTime"] = start_time
+            return self.reports().activities().list(**params)
+
+        return self._pages(request, "items")
+
+    # --- the finalize check ------------------------------------------------------------------
+    def check(self) -> DirectoryCheck:
+        """A token, then one small answer from every API Hearth uses (the wizard's Step 2)."""
+        try:
+            self.credentials.refresh(google_auth_httplib2.Request(httplib2.Http(timeout=30)))
+        except Exception as exc:
+            raise translate(exc) from exc
+        self.execute(
+            lambda: self.directory().users().list(customer="my_customer", maxResults=1)
+        )
+        self.execute(
+            lambda: self.directory().groups().list(customer="my_customer", maxResults=1)
+        )
+        self.org_units()
+        customer = self.customer()
+        self.execute(
+            lambda: self.reports()
+            .activities()
+            .list(userKey="all", applicationName="admin", maxResults=1)
+        )
+        return DirectoryCheck(
+            customer_id=str(customer.get("id", "")),
+            domain=str(customer.get("customerDomain", "")).lower(),
+        )
+
+    # --- concurrency -------------------------------------------------------------------------
+    def _concurrent(self, work: Callable, items: list, workers: int | None) -> Iterator:
+        workers = workers or _setting("GOOGLE_FETCH_WORKERS", 8)
+        results: queue.Queue = queue.Queue(maxsize=workers * 2)
+        done = object()
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def emit(item):
+            while not stop.is_set():
+                try:
+                    results.put(item, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+            raise _Stopped
+
+        def run(item):
+            try:
+                if not stop.is_set():
+                    work(item, emit)
+            except _Stopped:
+                pass
+            # Anything raised in a worker is handed to the consumer thread, which re-raises it.
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                stop.set()
+
+        def drive():
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="google") as pool:
+                list(pool.map(run, items))
+            results.put(done)
+
+        driver = threading.Thread(target=drive, name="google-driver", daemon=True)
+        driver.start()
+        try:
+            while True:
+                item = results.get()
+                if item is done:
+                    break
+                yield item
+        finally:
+            stop.set()
+            # Drain so blocked workers can finish, then wait for the pool to wind down.
+            while driver.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    results.get(timeout=0.1)
+            driver.join()
+        if errors:
+            error = errors[0]
+            raise error if isinstance(error, IntegrationError) else translate(error)
+
+
+class _Stopped(Exception):
+    pass
+
+
+def google_client(*, subject: str) -> GoogleClient:
+    return GoogleClient(subject=subject)
+
+
+def directory_check(*, subject: str) -> DirectoryCheck:
+    """The finalize check for `subject`; raises the typed errors of integrations.errors."""
+    client = GoogleClient(
+        subject=subject,
+        retry=RetryPolicy(
+            attempts=3,
+            base_seconds=_setting("GOOGLE_RETRY_BASE_SECONDS", 0.5),
+            cap_seconds=4.0,
+        ),
+    )
+    return client.check()

@@ -1,0 +1,225 @@
+"""The G Suite integration of an organization, and the record of every sync run.
+
+`Integration` is one row per organization: its state (PRODUCT.md §1), the sync account whose
+identity Hearth borrows, the Google customer it is bound to, its settings and its last error.
+Every change goes through `integrations.services` (which writes an AuditEvent).
+
+`SyncRun` and `SyncChange` are what support reads months later: when a run happened, why it was
+started, what it counted, and per object which fields changed from what to what. `SyncLock` is
+the per-organization lease that keeps two runs of one organization apart across processes (see
+integrations/sync/runs.py).
+"""
+
+from django.conf import settings
+from django.db import models
+
+DEFAULT_SYNC_INTERVAL_MINUTES = 15
+
+
+class Integration(models.Model):
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        WAITING_FOR_ADMIN = "waiting_for_admin", "Waiting for a G Suite admin"
+        INSTALLING = "installing", "Installing"
+        ACTIVE = "active", "Active"
+        ERROR = "error", "Needs attention"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="integration"
+    )
+    state = models.CharField(max_length=24, choices=State.choices, default=State.NOT_STARTED)
+    # The Google admin whose identity Hearth uses (domain-wide delegation, sub = their email).
+    # A Hearth user, so that when the sync renames them the subject follows.
+    sync_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Path B: the Hearth admin who asked a colleague to finish the setup.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Path B: the secret in the emailed finalize link; rotated when the sync account changes so
+    # that the old link stops working. Empty when no request is outstanding.
+    request_token = models.CharField(max_length=64, blank=True, db_index=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    # One Workspace customer connects to at most one Hearth organization.
+    google_customer_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    domain = models.CharField(max_length=253, blank=True)
+
+    # --- settings ---------------------------------------------------------------------------
+    # Scope: empty `org_units_included` = the whole domain; paths like "/Sales" include their
+    # sub-units; `org_units_excluded` wins over included.
+    org_units_included = models.JSONField(default=list, blank=True)
+    org_units_excluded = models.JSONField(default=list, blank=True)
+    # Removals (deactivations + archivals) above this many are held for review. Empty = the
+    # default rule (20% of active people or 500, whichever is lower, never below 10).
+    deactivation_threshold = models.PositiveIntegerField(null=True, blank=True)
+    sync_interval_minutes = models.PositiveIntegerField(default=DEFAULT_SYNC_INTERVAL_MINUTES)
+    flatten_nested_groups = models.BooleanField(
+        default=True, help_text="Members of nested groups become (inherited) members."
+    )
+
+    # --- health ----------------------------------------------------------------------------
+    last_error_headline = models.CharField(max_length=300, blank=True)
+    last_error_fix = models.CharField(max_length=500, blank=True)
+    last_error_detail = models.TextField(blank=True)
+    # Set when the "sync failed" email of the current incident went out; cleared on recovery.
+    error_notified_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state"], name="integration_state_idx")]
+
+    def __str__(self) -> str:
+        return f"G Suite integration of {self.organization} ({self.get_state_display()})"
+
+    @property
+    def is_syncing(self) -> bool:
+        """Scheduled syncs run for these states (an error may be temporary and recover)."""
+        return self.state in (self.State.ACTIVE, self.State.ERROR)
+
+
+class SyncRun(models.Model):
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        SYNC_ALL = "sync-all", "Sync All Users"
+        WIZARD = "wizard", "Wizard"
+        ADMIN = "admin", "Admin"
+        SUPPORT = "support", "Support"
+        COMMAND = "command", "Command"
+        PUSH = "push", "Push"
+
+    class Mode(models.TextChoices):
+        FULL = "full", "Full"
+        DRY_RUN = "dry-run", "Dry run"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        HELD = "held", "Held for review"
+        SKIPPED = "skipped", "Skipped"
+
+    class Review(models.TextChoices):
+        NONE = "", "—"
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded by a later run"
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.FULL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    review = models.CharField(max_length=16, choices=Review.choices, default="", blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Requested (queued) at; the 24-hour rule of Sync All Users counts from here.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {"create": 3, "update": 10, "deactivate": 1, ...} — one key per SyncChange kind.
+    counts = models.JSONField(default=dict, blank=True)
+    progress_processed = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    error_class = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    # Why a run was skipped, held or kept someone (human-readable, for support).
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="syncrun_org_created_idx"),
+            models.Index(fields=["organization", "trigger", "status"], name="syncrun_org_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync #{self.pk} of {self.organization_id} ({self.trigger}, {self.status})"
+
+    @property
+    def duration(self):
+        if self.finished_at and self.started_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class SyncChange(models.Model):
+    """One change a run made (or, held, would make) to one object, with its field diffs."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", "Created"
+        ADOPT = "adopt", "Adopted"
+        UPDATE = "update", "Updated"
+        DEACTIVATE = "deactivate", "Deactivated"
+        ARCHIVE = "archive", "Archived"
+        RESTORE = "restore", "Restored"
+        KEPT = "kept", "Kept (not removed)"
+        SKIPPED = "skipped", "Skipped"
+        GROUP_CREATE = "group_create", "Group created"
+        GROUP_UPDATE = "group_update", "Group updated"
+        GROUP_DELETE = "group_delete", "Group deleted"
+        MEMBER_ADD = "member_add", "Member added"
+        MEMBER_UPDATE = "member_update", "Member role changed"
+        MEMBER_REMOVE = "member_remove", "Member removed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # "user" or "group" or "membership"; object_id is the Hearth pk (text), google_id Google's.
+    object_type = models.CharField(max_length=16)
+    object_id = models.CharField(max_length=64, blank=True)
+    google_id = models.CharField(max_length=64, blank=True)
+    # What it was called at the time (an email), searchable by support.
+    object_repr = models.CharField(max_length=300, blank=True, db_index=True)
+    # {"field": [old, new], ...}; for kept/skipped: {"reason": "..."}.
+    diff = models.JSONField(default=dict, blank=True)
+    # False while a held run waits for review.
+    applied = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["run", "kind"], name="syncchange_run_kind_idx"),
+            models.Index(fields=["object_type", "object_id"], name="syncchange_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.object_repr}"
+
+
+class SyncLock(models.Model):
+    """A per-organization lease: `holder` is the run holding it until `expires_at`.
+
+    Claimed with a conditional UPDATE (works the same on PostgreSQL and SQLite), renewed by the
+    run's heartbeat; a killed worker's lease simply expires.
+    """
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Sync lock of {self.organization_id}: {self.holder or 'free'}"

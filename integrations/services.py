@@ -1,0 +1,418 @@
+"""State changes of an organization's G Suite integration (PRODUCT.md §1).
+
+    not_started ──start_install (Path A)──► installing ──finalize ok──► active ◄─┐
+         │                                      ▲                        │       │ recovered
+         └──request_admin (Path B)──► waiting_for_admin ──finalize ok────┘       │
+                 ▲  change_sync_account (new token, old link dead)      finalize/sync fails
+                                                                         ▼       │
+    any ──disconnect──► disconnected (data kept, schedules stop)        error ───┘
+
+Every transition runs in a transaction, writes an AuditEvent and schedules its side effects
+(emails, the first sync) on commit. `integration_finalize` is the check: it asks Google, through
+integrations.google, for a token and one small answer from each API Hearth uses, and maps a
+failure to one of the typed errors of integrations.errors (which it records on the integration
+before raising).
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from audit.services import audit_record
+from notifications.links import absolute_url
+from notifications.services import email_send
+from organizations.models import Organization
+from usermanagement.models import User
+
+from .errors import (
+    CustomerAlreadyConnected,
+    IntegrationError,
+    IntegrationStateError,
+    SyncAllUsersTooSoon,
+)
+from .models import Integration, SyncRun
+
+SYNC_ALL_USERS_PERIOD = timedelta(hours=24)
+
+
+def _finalize_link(token: str) -> str:
+    # The wizard (integrations/urls.py) owns the page; until its URL is installed, the link still
+    # has the documented shape so that emails written now keep working.
+    try:
+        path = reverse("integrations:finalize_link", kwargs={"token": token})
+    except NoReverseMatch:
+        path = f"/integrations/g-suite/finalize/{token}/"
+    return absolute_url(path)
+
+
+def _people_link() -> str:
+    try:
+        return absolute_url(reverse("person_list"))
+    except NoReverseMatch:
+        return absolute_url("/panel/users/")
+
+
+def integration_get_or_create(*, organization: Organization) -> Integration:
+    """The organization's integration, created in state not_started on first use."""
+    integration, _ = Integration.objects.get_or_create(organization=organization)
+    return integration
+
+
+def _locked(organization: Organization) -> Integration:
+    integration_get_or_create(organization=organization)
+    return Integration.objects.select_for_update().get(organization=organization)
+
+
+def _audit(integration: Integration, acting_user, action: str, **details) -> None:
+    audit_record(
+        organization=integration.organization,
+        acting_user=acting_user,
+        action=action,
+        target=integration,
+        details={"state": integration.state, **details},
+    )
+
+
+@transaction.atomic
+def integration_start_install(*, organization: Organization, acting_user: User) -> Integration:
+    """Path A: the acting Hearth admin says they are a G Suite admin and becomes the sync account.
+
+    The integration moves to installing (Step 1 / Step 2 of the wizard). Any outstanding Path B
+    request is withdrawn (its link stops working).
+    """
+    integration = _locked(organization)
+    if integration.state == Integration.State.ACTIVE:
+        raise IntegrationStateError("The integration is already active.")
+    integration.state = Integration.State.INSTALLING
+    integration.sync_account = acting_user
+    integration.requested_by = None
+    integration.request_token = ""
+    integration.requested_at = None
+    integration.save()
+    _audit(integration, acting_user, "integration.install_started", sync_account=acting_user.email)
+    return integration
+
+
+def _request_send(
+    integration: Integration, *, colleague: User, acting_user: User, action: str
+) -> Integration:
+    if colleague.organization_id != integration.organization_id or not colleague.is_hearth_admin:
+        raise IntegrationStateError("The colleague must be a Hearth admin of this organization.")
+    if not colleague.is_active:
+        raise IntegrationStateError("The colleague's account is not active.")
+    integration.state = Integration.State.WAITING_FOR_ADMIN
+    integration.sync_account = colleague
+    integration.requested_by = acting_user
+    integration.request_token = secrets.token_urlsafe(32)
+    integration.requested_at = timezone.now()
+    integration.save()
+    _audit(integration, acting_user, action, colleague=colleague.email)
+    email_send(
+        template="sync_request",
+        to=colleague.email,
+        context={
+            "asker_name": acting_user.display_name,
+            "colleague_name": colleague.display_name,
+            "finalize_url": _finalize_link(integration.request_token),
+            "help_url": _help_link(),
+            "organization_name": integration.organization.name,
+        },
+        organization=integration.organization,
+    )
+    return integration
+
+
+def _help_link() -> str:
+    from django.conf import settings
+
+    return absolute_url(settings.HELP_ARTICLE_URL)
+
+
+@transaction.atomic
+def integration_request_admin(
+    *, organization: Organization, colleague: User, acting_user: User
+) -> Integration:
+    """Path B: ask a colleague (a Hearth admin) to finish the setup as G Suite admin.
+
+    The integration waits for them (waiting_for_admin); they get the `sync_request` email with a
+    direct finalize link carrying a fresh request token.
+    """
+    integration = _locked(organization)
+    if integration.state == Integration.State.ACTIVE:
+        raise IntegrationStateError("The integration is already active.")
+    return _request_send(
+        integration, colleague=colleague, acting_user=acting_user, action="integration.requested"
+    )
+
+
+@transaction.atomic
+def integration_change_sync_account(
+    *, organization: Organization, colleague: User, acting_user: User
+) -> Integration:
+    """"Change sync account?": ask someone else; the token rotates so the old link stops working."""
+    integration = _locked(organization)
+    if integration.state != Integration.State.WAITING_FOR_ADMIN:
+        raise IntegrationStateError("No request is waiting for a G Suite admin.")
+    return _request_send(
+        integration,
+        colleague=colleague,
+        acting_user=acting_user,
+        action="integration.sync_account_changed",
+    )
+
+
+def integration_by_request_token(*, token: str) -> Integration | None:
+    """The integration waiting for the finalize link with `token`, or None (unknown/rotated)."""
+    if not token:
+        return None
+    return (
+        Integration.objects.select_related("organization", "sync_account", "requested_by")
+        .filter(state=Integration.State.WAITING_FOR_ADMIN, request_token=token)
+        .first()
+    )
+
+
+def _error_record(
+    organization: Organization, error: IntegrationError, *, acting_user, action: str
+) -> Integration:
+    with transaction.atomic():
+        integration = _locked(organization)
+        integration.state = Integration.State.ERROR
+        integration.last_error_headline = error.headline[:300]
+        integration.last_error_fix = error.fix[:500]
+        integration.last_error_detail = error.detail or str(error)
+        integration.save()
+        _audit(integration, acting_user, action, error=error.code, headline=error.headline)
+    return integration
+
+
+def integration_finalize(
+    *, organization: Organization, sync_account: User, acting_user: User | None
+) -> Integration:
+    """Check the rights with `sync_account` as subject; on success the integration is active.
+
+    The check asks Google for a token, then a one-user users.list, groups.list, orgunits.list,
+    customers.get and a Reports API call. A failure raises ApiAccessDisabled, NotInstalled,
+    DirectoryAccessDenied, SyncAccountInvalid, GoogleTemporaryError or GoogleUnknownError (after
+    recording it on the integration, which moves to error); a Workspace customer already bound
+    to another organization raises CustomerAlreadyConnected. On success the first full sync is
+    enqueued after commit and, for Path B, the asker gets the `setup_completed` email.
+    """
+    from integrations.google.client import directory_check
+
+    try:
+        check = directory_check(subject=sync_account.email)
+    except IntegrationError as error:
+        _error_record(
+            organization, error, acting_user=acting_user, action="integration.finalize_failed"
+        )
+        raise
+    taken = (
+        Integration.objects.filter(google_customer_id=check.customer_id)
+        .exclude(organization=organization)
+        .exists()
+    )
+    if taken:
+        error = CustomerAlreadyConnected(f"Customer {check.customer_id} is taken.")
+        _error_record(
+            organization, error, acting_user=acting_user, action="integration.finalize_failed"
+        )
+        raise error
+    try:
+        with transaction.atomic():
+            integration = _finalize_success(
+                organization, sync_account=sync_account, acting_user=acting_user, check=check
+            )
+    except IntegrityError as exc:
+        # Another organization finalized the same customer between the check and the save.
+        error = CustomerAlreadyConnected(f"Customer {check.customer_id} is taken.")
+        _error_record(
+            organization, error, acting_user=acting_user, action="integration.finalize_failed"
+        )
+        raise error from exc
+    return integration
+
+
+def _finalize_success(organization, *, sync_account, acting_user, check) -> Integration:
+    from integrations.sync.runs import sync_enqueue
+
+    integration = _locked(organization)
+    asker = integration.requested_by if integration.request_token else None
+    previous_state = integration.state
+    now = timezone.now()
+    integration.state = Integration.State.ACTIVE
+    integration.sync_account = sync_account
+    integration.google_customer_id = check.customer_id
+    integration.domain = check.domain
+    integration.request_token = ""
+    integration.activated_at = integration.activated_at or now
+    integration.disconnected_at = None
+    integration.last_error_headline = ""
+    integration.last_error_fix = ""
+    integration.last_error_detail = ""
+    integration.error_notified_at = None
+    integration.save()
+    _audit(
+        integration,
+        acting_user,
+        "integration.finalized",
+        previous_state=previous_state,
+        sync_account=sync_account.email,
+        customer_id=check.customer_id,
+        domain=check.domain,
+    )
+    sync_enqueue(
+        organization=organization, trigger=SyncRun.Trigger.WIZARD, requested_by=acting_user
+    )
+    if asker is not None and asker.is_active:
+        email_send(
+            template="setup_completed",
+            to=asker.email,
+            context={
+                "asker_name": asker.display_name,
+                "sync_account_name": sync_account.display_name,
+                "organization_name": organization.name,
+                "people_url": _people_link(),
+            },
+            organization=organization,
+        )
+    return integration
+
+
+@transaction.atomic
+def integration_disconnect(*, organization: Organization, acting_user: User | None) -> Integration:
+    """Stop syncing: synced people, groups and history stay; schedules skip the organization.
+
+    The customer id is released so that the Workspace may be connected again (here or, via
+    support, elsewhere).
+    """
+    integration = _locked(organization)
+    integration.state = Integration.State.DISCONNECTED
+    integration.disconnected_at = timezone.now()
+    integration.request_token = ""
+    integration.google_customer_id = None
+    integration.save()
+    _audit(integration, acting_user, "integration.disconnected")
+    return integration
+
+
+def integration_error_set(
+    *, organization: Organization, error: IntegrationError, acting_user: User | None = None
+) -> tuple[Integration, bool]:
+    """A sync failed in a way a person must fix: move to error; True if this starts an incident.
+
+    The caller (the sync run) emails the admins once per incident: only when the returned flag
+    is True.
+    """
+    with transaction.atomic():
+        integration = _locked(organization)
+        new_incident = integration.error_notified_at is None
+        integration.state = Integration.State.ERROR
+        integration.last_error_headline = error.headline[:300]
+        integration.last_error_fix = error.fix[:500]
+        integration.last_error_detail = error.detail or str(error)
+        if new_incident:
+            integration.error_notified_at = timezone.now()
+        integration.save()
+        _audit(integration, acting_user, "integration.sync_failed", error=error.code)
+    return integration, new_incident
+
+
+def integration_recovered(*, organization: Organization) -> tuple[Integration, bool]:
+    """A sync succeeded: leave error; True if an incident (with its email) just ended."""
+    with transaction.atomic():
+        integration = _locked(organization)
+        was_incident = integration.error_notified_at is not None
+        was_error = integration.state == Integration.State.ERROR
+        integration.last_synced_at = timezone.now()
+        fields = ["last_synced_at", "updated_at"]
+        if was_error or was_incident:
+            integration.state = Integration.State.ACTIVE
+            integration.last_error_headline = ""
+            integration.last_error_fix = ""
+            integration.last_error_detail = ""
+            integration.error_notified_at = None
+            fields += [
+                "state",
+                "last_error_headline",
+                "last_error_fix",
+                "last_error_detail",
+                "error_notified_at",
+            ]
+        integration.save(update_fields=fields)
+        if was_error:
+            _audit(integration, None, "integration.recovered")
+    return integration, was_incident
+
+
+def integration_settings_update(
+    *,
+    organization: Organization,
+    acting_user: User | None,
+    org_units_included: list[str] | None = None,
+    org_units_excluded: list[str] | None = None,
+    deactivation_threshold: int | None = None,
+    sync_interval_minutes: int | None = None,
+    flatten_nested_groups: bool | None = None,
+) -> Integration:
+    """Change the sync settings (scope, safety threshold, schedule, nested groups)."""
+    with transaction.atomic():
+        integration = _locked(organization)
+        changes = {}
+        for name, value in (
+            ("org_units_included", org_units_included),
+            ("org_units_excluded", org_units_excluded),
+            ("deactivation_threshold", deactivation_threshold),
+            ("sync_interval_minutes", sync_interval_minutes),
+            ("flatten_nested_groups", flatten_nested_groups),
+        ):
+            if value is not None and getattr(integration, name) != value:
+                changes[name] = [getattr(integration, name), value]
+                setattr(integration, name, value)
+        if changes:
+            integration.save()
+            _audit(integration, acting_user, "integration.settings_changed", changes=changes)
+    return integration
+
+
+def sync_all_users_allowed_at(*, organization: Organization):
+    """When Sync All Users may next be used (None = now)."""
+    last = (
+        SyncRun.objects.filter(organization=organization, trigger=SyncRun.Trigger.SYNC_ALL)
+        .exclude(status=SyncRun.Status.SKIPPED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return None
+    allowed_at = last + SYNC_ALL_USERS_PERIOD
+    return allowed_at if allowed_at > timezone.now() else None
+
+
+def sync_all_users_start(*, organization: Organization, acting_user: User) -> SyncRun:
+    """The Sync All Users button: a full run now, once per rolling 24 hours per organization.
+
+    Raises SyncAllUsersTooSoon (with `allowed_at`) when used again too soon, and
+    IntegrationStateError when the integration does not sync.
+    """
+    from integrations.sync.runs import sync_enqueue
+
+    with transaction.atomic():
+        # The integration row lock serialises two clicks: the second sees the first's run.
+        integration = _locked(organization)
+        if not integration.is_syncing:
+            raise IntegrationStateError("G Suite sync is not active for this organization.")
+        allowed_at = sync_all_users_allowed_at(organization=organization)
+        if allowed_at is not None:
+            raise SyncAllUsersTooSoon(allowed_at)
+        run = sync_enqueue(
+            organization=organization,
+            trigger=SyncRun.Trigger.SYNC_ALL,
+            requested_by=acting_user,
+        )
+        _audit(integration, acting_user, "integration.sync_all_users", run=run.pk)
+    return run
