@@ -1,0 +1,97 @@
+"""The sandbox as its own server process, like the real Google.
+
+Hearth and the sandbox share one settings module and one database, so the sandbox is told
+apart per request by the WSGI environ: `sandbox_wsgi_application()` wraps Django's WSGIHandler
+and marks every request with SANDBOX_ENVIRON_FLAG; `SandboxRoutingMiddleware` (first in
+MIDDLEWARE) then routes it to googlesandbox.urls instead of Hearth's config.urls. The
+handler itself also sets `request.urlconf` before the middleware chain runs, so routing holds
+even where the middleware is missing (e.g. a settings module that forgot it).
+
+`serve` runs a threaded server plus the push drainer thread (googlesandbox/push.py). The
+sandbox never uses Django sessions: browsers share cookies across ports of 127.0.0.1, and a
+sandbox session would sign the Hearth admin out; its pages keep the emulated Google sign-in in
+their own signed cookie (`gsandbox_account`).
+"""
+
+import threading
+
+from django.core.handlers.wsgi import WSGIHandler
+
+SANDBOX_ENVIRON_FLAG = "hearth.google_sandbox"
+
+
+SANDBOX_URLCONF = "googlesandbox.urls"
+
+
+class SandboxWSGIHandler(WSGIHandler):
+    def get_response(self, request):
+        # Routing here, before the middleware chain, also covers a settings module whose
+        # MIDDLEWARE lacks SandboxRoutingMiddleware (CommonMiddleware's APPEND_SLASH check
+        # already needs the right URLconf).
+        request.urlconf = SANDBOX_URLCONF
+        request.is_google_sandbox = True
+        return super().get_response(request)
+
+
+def sandbox_wsgi_application():
+    handler = SandboxWSGIHandler()
+
+    def application(environ, start_response):
+        environ[SANDBOX_ENVIRON_FLAG] = True
+        return handler(environ, start_response)
+
+    return application
+
+
+def serve(*, host: str, port: int, on_bind=None, drain_push: bool = True) -> None:
+    """Serve the sandbox until interrupted (blocking), draining push deliveries alongside."""
+    from django.core.servers.basehttp import WSGIServer, run
+
+    from .push import PushDrainer
+
+    drainer = PushDrainer() if drain_push else None
+    if drainer:
+        drainer.start()
+    try:
+        run(
+            host,
+            port,
+            sandbox_wsgi_application(),
+            threading=True,
+            on_bind=on_bind,
+            server_cls=WSGIServer,
+        )
+    finally:
+        if drainer:
+            drainer.stop()
+
+
+class LiveSandbox:
+    """A sandbox server on a background thread (tests, benchmarks): `.url`, `.stop()`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, drain_push: bool = True):
+        from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadedWSGIServer((host, port), QuietHandler, allow_reuse_address=False)
+        self.httpd.set_app(sandbox_wsgi_application())
+        self.host, self.port = host, self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        self.drainer = None
+        if drain_push:
+            from .push import PushDrainer
+
+            self.drainer = PushDrainer(interval=0.05)
+            self.drainer.start()
+
+    def stop(self) -> None:
+        if self.drainer:
+            self.drainer.stop()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(5)
