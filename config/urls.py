@@ -13,5 +13,8 @@ urlpatterns = [
     path("support/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("organizations.urls")),
+    path("", include("integrations.urls_public")),
+    path("panel/integrations/", include("integrations.urls")),
     path("panel/users/", include("usermanagement.urls")),
+    path("invitations/", include("invitations.urls")),
 ]

@@ -13,16 +13,28 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from integrations.services import integration_request_admin
 from organizations.models import Organization
 from tests.usermanagement.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# URL prefixes that are not organization-scoped pages: vendor console, sign-in flows, health.
-NOT_TENANT_PAGES = ("support/", "accounts/", "healthz")
+# URL prefixes that are not organization-scoped pages: vendor console, sign-in flows, health,
+# and invitation links (addressed by a secret token, for people not yet signed in; the
+# invitations tests cover foreign and stale tokens).
+NOT_TENANT_PAGES = ("support/", "accounts/", "healthz", "invitations/")
+
+def _finalize_link_token(organization: Organization) -> str:
+    """The secret of a Path B request sent within `organization`."""
+    asker, colleague = AdminFactory.create_batch(2, organization=organization)
+    return integration_request_admin(
+        organization=organization, colleague=colleague, acting_user=asker
+    ).request_token
+
 
 OBJECTS_BY_PARAMETER: dict[str, Callable[[Organization], object]] = {
     "person_id": lambda organization: UserFactory(organization=organization).pk,
+    "token": _finalize_link_token,
 }
 
 

@@ -42,11 +42,13 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "integrations",
+    "invitations",
     "googlesandbox",
 ]
 
 MIDDLEWARE = [
-    # "googlesandbox.middleware.SandboxRoutingMiddleware",  # TEMP until the sandbox lands
+    # First: requests served by the sandbox server resolve against the sandbox's URLconf.
+    "googlesandbox.middleware.SandboxRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
