@@ -1,0 +1,1 @@
+"""Hearth's benchmark harness (`python -m bench`, `make bench`); see docs/benchmarks.md."""

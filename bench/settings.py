@@ -1,0 +1,35 @@
+"""Settings for benchmark runs: the real base settings, production-like where it matters.
+
+The harness (bench/env.py) exports DATABASE_URL, CELERY_BROKER_URL, SANDBOX_PORT and the key
+file path before anything imports this module; these lines only fill in the rest. Unlike
+config.settings.local, DEBUG stays off: with DEBUG on Django keeps every SQL statement in
+memory, which would make the peak-memory figure of a 100,000-user sync meaningless.
+"""
+
+import os
+
+for _name, _value in {
+    "SECRET_KEY": "bench-only-not-a-secret",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/hearth_bench",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9",
+    "CACHE_URL": "locmem://",
+    "EMAIL_URL": "memorymail://",
+    "SITE_URL": "http://testserver",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "GOOGLE_SANDBOX_ENABLED": "true",
+    "GOOGLE_OIDC_CLIENT_ID": "hearth-bench-oidc-client",
+    "GOOGLE_OIDC_CLIENT_SECRET": "hearth-bench-oidc-secret",
+    "LOG_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from config.settings.base import *  # noqa: E402,F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding speed only
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# The sandbox server tells its requests apart with this middleware; it must come first.
+_ROUTING = "googlesandbox.middleware.SandboxRoutingMiddleware"
+if _ROUTING not in MIDDLEWARE:  # noqa: F405
+    MIDDLEWARE = [_ROUTING, *MIDDLEWARE]  # noqa: F405
