@@ -291,7 +291,7 @@ def progress(request):
 def _progress(request) -> dict:
     run = scoped(SyncRun, request.organization).first()
     people = scoped(User, request.organization).exclude(status=User.Status.ARCHIVED).count()
-    finished = run is not None and run.status != SyncRun.Status.RUNNING
+    finished = run is not None and run.status not in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
     return {"run": run, "people_count": people, "finished": finished}
 
 
