@@ -40,7 +40,9 @@ class ProcessRun:
             return {}
 
 
-def run_probed(env: BenchEnv, command: str, *args: str, timeout: float = 7200) -> ProcessRun:
+def run_probed(
+    env: BenchEnv, command: str, *args: str, timeout: float = 7200, extra_env: dict | None = None
+) -> ProcessRun:
     """Run `manage.py COMMAND ARGS` in its own process via bench.probe; reap it with wait4."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
@@ -49,7 +51,7 @@ def run_probed(env: BenchEnv, command: str, *args: str, timeout: float = 7200) -
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.probe", out_path, command, *args],
         cwd=ROOT,
-        env=env.environ,
+        env={**env.environ, **(extra_env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
