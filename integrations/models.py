@@ -11,6 +11,7 @@ integrations/sync/runs.py).
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 DEFAULT_SYNC_INTERVAL_MINUTES = 15
@@ -140,6 +141,8 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # {"create": 3, "update": 10, "deactivate": 1, ...} — one key per SyncChange kind.
     counts = models.JSONField(default=dict, blank=True)
+    # Held runs: the removals waiting for review, [[user pk, kind, google state], ...].
+    held_removals = models.JSONField(default=list, blank=True)
     progress_processed = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
@@ -193,7 +196,7 @@ class SyncChange(models.Model):
     # What it was called at the time (an email), searchable by support.
     object_repr = models.CharField(max_length=300, blank=True, db_index=True)
     # {"field": [old, new], ...}; for kept/skipped: {"reason": "..."}.
-    diff = models.JSONField(default=dict, blank=True)
+    diff = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # False while a held run waits for review.
     applied = models.BooleanField(default=True)
 

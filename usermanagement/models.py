@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager):
@@ -101,6 +102,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     google_created_at = models.DateTimeField(null=True, blank=True)
     google_last_login_at = models.DateTimeField(null=True, blank=True)
     google_synced_at = models.DateTimeField(null=True, blank=True)
+    # Bumped to end every session of the person at once (deactivation), see below.
+    session_generation = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -143,6 +146,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_hearth_admin(self) -> bool:
         return self.organization_id is not None and self.role == self.Role.ADMIN
+
+    def _get_session_auth_hash(self, secret=None):
+        # Sessions carry this hash; bumping session_generation (one set-based UPDATE for many
+        # people) makes every existing session of the person invalid, even after reactivation.
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = (
+            self.password
+            if not self.session_generation
+            else (f"{self.password}:{self.session_generation}")
+        )
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def source(self) -> str:

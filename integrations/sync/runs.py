@@ -206,3 +206,21 @@ def sync_run_progress(*, run: SyncRun, processed: int = 0, total: int | None = N
     if total is not None:
         values["progress_total"] = total
     SyncRun.objects.filter(pk=run.pk).update(**values)
+
+
+def sync_run_now(
+    *,
+    organization: Organization,
+    trigger: str,
+    mode: str = SyncRun.Mode.FULL,
+    requested_by=None,
+) -> SyncRun:
+    """Run a sync in this process (commands, support, tests) with the same lock and records."""
+    run = SyncRun.objects.create(
+        organization=organization,
+        trigger=trigger,
+        mode=mode,
+        status=SyncRun.Status.QUEUED,
+        requested_by=requested_by,
+    )
+    return sync_run_execute(run_id=run.pk)

@@ -1,0 +1,93 @@
+"""Emails about syncs to an organization's Hearth admins: failed (once per incident), recovered,
+held for review (once per pending review)."""
+
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from notifications.links import absolute_url
+from notifications.services import email_send
+from organizations.models import Organization
+from usermanagement.models import User
+
+from ..errors import IntegrationError
+from ..models import SyncRun
+from ..services import integration_error_set, integration_recovered
+
+
+def _admins(organization: Organization) -> list[str]:
+    return list(
+        User.objects.filter(
+            organization=organization, role=User.Role.ADMIN, status=User.Status.ACTIVE
+        ).values_list("email", flat=True)
+    )
+
+
+def _link(name: str, fallback: str) -> str:
+    try:
+        return absolute_url(reverse(name))
+    except NoReverseMatch:
+        return absolute_url(fallback)
+
+
+def integrations_link() -> str:
+    return _link("integrations:index", "/integrations/")
+
+
+def sync_failed(*, organization: Organization, error: IntegrationError) -> None:
+    """The integration goes to error; the admins are emailed once per incident."""
+    _integration, new_incident = integration_error_set(organization=organization, error=error)
+    if new_incident:
+        with transaction.atomic():
+            email_send(
+                template="sync_failed",
+                to=_admins(organization),
+                context={
+                    "organization_name": organization.name,
+                    "headline": error.headline,
+                    "fix": error.fix,
+                    "integrations_url": integrations_link(),
+                },
+                organization=organization,
+            )
+
+
+def sync_succeeded(*, organization: Organization) -> None:
+    """Clear an error; if an incident was emailed, say it is resolved."""
+    _integration, incident_ended = integration_recovered(organization=organization)
+    if incident_ended:
+        with transaction.atomic():
+            email_send(
+                template="sync_recovered",
+                to=_admins(organization),
+                context={
+                    "organization_name": organization.name,
+                    "integrations_url": integrations_link(),
+                },
+                organization=organization,
+            )
+
+
+def sync_held(*, run: SyncRun) -> None:
+    """A run held removals: earlier pending reviews are superseded; email only for a new one."""
+    with transaction.atomic():
+        superseded = (
+            SyncRun.objects.filter(organization=run.organization, review=SyncRun.Review.PENDING)
+            .exclude(pk=run.pk)
+            .update(review=SyncRun.Review.SUPERSEDED)
+        )
+        if superseded:
+            return
+        examples = list(
+            run.changes.filter(applied=False).values_list("object_repr", flat=True)[:10]
+        )
+        email_send(
+            template="sync_held",
+            to=_admins(run.organization),
+            context={
+                "organization_name": run.organization.name,
+                "removal_count": len(run.held_removals),
+                "examples": examples,
+                "review_url": _link("usermanagement:sync_history", "/panel/users/"),
+            },
+            organization=run.organization,
+        )

@@ -1,0 +1,199 @@
+"""Set-based writes of synced people, groups and memberships (the G Suite sync calls these).
+
+Every function takes many rows and issues a constant number of queries (bulk_create /
+bulk_update / one UPDATE ... WHERE pk IN), so a page of 500 people costs the same few queries
+as a page of one. State changes of people (deactivate, archive, restore) are audited with one
+INSERT per call (`audit_record_many`) and end the sessions of people who lose access (one
+UPDATE bumping `session_generation`). The user-management issue adds seat assignment here,
+inside the same calls.
+
+Callers pass `acting_user=None` for the sync.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from audit.services import audit_record_many
+from organizations.models import Organization
+
+from .models import Group, GroupMembership, User
+
+SYNCED_USER_FIELDS = (
+    "email",
+    "aliases",
+    "first_name",
+    "last_name",
+    "org_unit_path",
+    "title",
+    "department",
+    "phone",
+    "manager_email",
+    "photo_url",
+    "google_is_admin",
+    "google_archived",
+    "google_created_at",
+    "google_last_login_at",
+)
+SYNC_BATCH_SIZE = 1000
+
+
+def people_create_synced(
+    *, organization: Organization, records: Sequence[Mapping[str, Any]]
+) -> list[User]:
+    """Create synced people. Each record: google_id, google_etag, google_state, status, and
+    SYNCED_USER_FIELDS. They have no usable password (they sign in with Google)."""
+    if not records:
+        return []
+    now = timezone.now()
+    people = []
+    for record in records:
+        person = User(organization=organization, google_synced_at=now, **record)
+        person.set_unusable_password()
+        people.append(person)
+    return User.objects.bulk_create(people, batch_size=SYNC_BATCH_SIZE)
+
+
+def people_update_synced(
+    *, rows: Sequence[tuple[int, Mapping[str, Any]]], fields: Sequence[str]
+) -> int:
+    """Write synced fields of existing people in one UPDATE: rows of (pk, {field: value}), each
+    row carrying every name in `fields` (bulk_update writes them all)."""
+    if not rows:
+        return 0
+    now = timezone.now()
+    instances = [User(pk=pk, google_synced_at=now, **values) for pk, values in rows]
+    return User.objects.bulk_update(
+        instances, [*fields, "google_synced_at"], batch_size=SYNC_BATCH_SIZE
+    )
+
+
+def people_google_state_set(*, pks: Iterable[int], google_state: str) -> int:
+    """Remember Google's state without changing Hearth's status (kept / rejected / already)."""
+    pks = list(pks)
+    if not pks:
+        return 0
+    return User.objects.filter(pk__in=pks).update(google_state=google_state)
+
+
+def people_status_change(
+    *,
+    organization: Organization,
+    changes: Sequence[tuple[User | int, str, str]],
+    acting_user: User | None,
+    reason: str,
+) -> list[User]:
+    """Change the status of many people: (person or pk, new status, new google state).
+
+    People losing access (deactivated, archived) have every session ended. Each change is
+    audited as `person.deactivated` / `person.archived` / `person.restored` with the reason.
+    """
+    if not changes:
+        return []
+    pks = [item.pk if isinstance(item, User) else item for item, _status, _state in changes]
+    people = {p.pk: p for p in User.objects.filter(organization=organization, pk__in=pks)}
+    by_target: dict[tuple[str, str], list[int]] = {}
+    for item, status, google_state in changes:
+        pk = item.pk if isinstance(item, User) else item
+        if pk in people:
+            by_target.setdefault((status, google_state), []).append(pk)
+    audited: list[User] = []
+    for (status, google_state), group_pks in by_target.items():
+        values: dict[str, Any] = {"status": status}
+        if google_state:
+            values["google_state"] = google_state
+        if status != User.Status.ACTIVE:
+            values["session_generation"] = F("session_generation") + 1
+        User.objects.filter(pk__in=group_pks).update(**values)
+        targets = [people[pk] for pk in group_pks]
+        previous = {person: person.status for person in targets}
+        for person in targets:
+            person.status = status
+        action = {
+            User.Status.ACTIVE: "person.restored",
+            User.Status.DEACTIVATED: "person.deactivated",
+            User.Status.ARCHIVED: "person.archived",
+        }[status]
+        audit_record_many(
+            organization=organization,
+            acting_user=acting_user,
+            action=action,
+            targets=targets,
+            details_by_target={
+                person: {"reason": reason, "previous_status": previous[person]}
+                for person in targets
+            },
+        )
+        audited.extend(targets)
+    return audited
+
+
+# --- groups ------------------------------------------------------------------------------------
+
+
+def groups_create_synced(
+    *, organization: Organization, records: Sequence[Mapping[str, Any]]
+) -> list[Group]:
+    """Create groups: records of google_id, etag, email, name, description."""
+    if not records:
+        return []
+    now = timezone.now()
+    return Group.objects.bulk_create(
+        [Group(organization=organization, synced_at=now, **record) for record in records],
+        batch_size=SYNC_BATCH_SIZE,
+    )
+
+
+def groups_update_synced(*, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> int:
+    if not rows:
+        return 0
+    now = timezone.now()
+    instances = []
+    for pk, values in rows:
+        instance = Group(pk=pk, synced_at=now, **values)
+        instances.append(instance)
+    return Group.objects.bulk_update(
+        instances, ["etag", "email", "name", "description", "synced_at"], batch_size=SYNC_BATCH_SIZE
+    )
+
+
+def groups_delete_synced(*, pks: Iterable[int]) -> int:
+    """Delete groups Google no longer has, with their memberships (both directions)."""
+    pks = list(pks)
+    if not pks:
+        return 0
+    GroupMembership.objects.filter(group_id__in=pks).delete()
+    GroupMembership.objects.filter(member_group_id__in=pks).delete()
+    deleted, _ = Group.objects.filter(pk__in=pks).delete()
+    return deleted
+
+
+def memberships_apply(
+    *,
+    organization: Organization,
+    add: Sequence[Mapping[str, Any]],
+    update: Sequence[tuple[int, Mapping[str, Any]]],
+    remove: Iterable[int],
+) -> None:
+    """Membership changes of many groups at once: new rows, (pk, {role, ...}) updates, pks gone."""
+    remove = list(remove)
+    if remove:
+        GroupMembership.objects.filter(pk__in=remove).delete()
+    if update:
+        instances = []
+        for pk, values in update:
+            instances.append(
+                GroupMembership(pk=pk, **{k: v for k, v in values.items() if k != "group"})
+            )
+        GroupMembership.objects.bulk_update(
+            instances,
+            ["role", "direct", "member_type", "member_email", "user", "member_group"],
+            batch_size=SYNC_BATCH_SIZE,
+        )
+    if add:
+        GroupMembership.objects.bulk_create(
+            [GroupMembership(organization=organization, **values) for values in add],
+            batch_size=SYNC_BATCH_SIZE,
+        )
