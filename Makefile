@@ -5,7 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 REQUIREMENTS := requirements/base.txt requirements/dev.txt requirements/production.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha1sum | cut -c1-12)
-LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local
+# Ports and the site URL for `make run`; anything set in the environment wins. honcho gives
+# each process its own PORT, so the web port travels as HEARTH_PORT and SITE_URL is fixed here.
+PORT ?= 8000
+SANDBOX_PORT ?= 8001
+SITE_URL ?= http://127.0.0.1:$(PORT)
+LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local SANDBOX_PORT=$(SANDBOX_PORT) SITE_URL=$(SITE_URL)
 TEST := DJANGO_SETTINGS_MODULE=config.settings.test
 
 .PHONY: run test lint venv chromium
@@ -26,7 +31,7 @@ run: venv
 	$(LOCAL) $(BIN)/python manage.py sandbox demo
 	$(LOCAL) $(BIN)/python manage.py setup_periodic_tasks
 	$(LOCAL) $(BIN)/python manage.py demo_seed
-	$(LOCAL) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.local start
+	$(LOCAL) HEARTH_PORT=$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.local start
 
 ## make test — ruff and the whole suite against PostgreSQL and Redis (see DATABASE_URL below)
 test: venv chromium
