@@ -51,44 +51,54 @@ def organization_connect(env: BenchEnv, domain: str, *, slug: str, keep_first_ru
 UNLIMITED = {"BENCH_GOOGLE_QUOTA_PER_MINUTE": "100000000"}
 
 
-def sync(env: BenchEnv, slug: str, *extra: str, quota: dict | None = None) -> ProcessRun:
+def sync(env: BenchEnv, slug: str, *, quota: dict | None = None) -> ProcessRun:
     """`manage.py sync_directory SLUG --json` in a measured subprocess; must succeed."""
-    run = run_probed(env, "sync_directory", slug, "--json", *extra, extra_env=quota)
+    if sync_command_exists(env):
+        args = ("sync_directory", slug, "--json")
+    else:
+        args = ("bench.sync_run:main", slug)
+    run = run_probed(env, *args, extra_env=quota)
     summary = run.json()
-    if run.exit_code != 0 or summary.get("status") not in ("succeeded", None):
-        raise CouldNotMeasure(
-            f"sync_directory {slug} exited {run.exit_code}: {run.stdout.strip()[-500:]}"
-        )
+    if run.exit_code != 0 or summary.get("status") != "succeeded":
+        raise CouldNotMeasure(f"the sync of {slug} exited {run.exit_code}: {run.stdout[-500:]}")
     return run
 
 
-_fetch_only_mode: str | None = None
+_help: dict[str, str] = {}
 
 
-def fetch_only_mode(env: BenchEnv) -> str:
-    """How the engine offers a fetch-only pass: `--fetch-only` on sync_directory, or nothing."""
-    global _fetch_only_mode
-    if _fetch_only_mode is None:
-        helptext = subprocess.run(
+def _sync_directory_help(env: BenchEnv) -> str:
+    if "text" not in _help:
+        done = subprocess.run(
             env.manage("sync_directory", "--help"),
             env=env.environ,
             capture_output=True,
             text=True,
             timeout=120,
-        ).stdout
-        _fetch_only_mode = "command" if re.search(r"--fetch-only\b", helptext) else ""
-    return _fetch_only_mode
+        )
+        _help["text"] = done.stdout if done.returncode == 0 else ""
+    return _help["text"]
+
+
+def sync_command_exists(env: BenchEnv) -> bool:
+    return bool(_sync_directory_help(env))
+
+
+def fetch_only_source(env: BenchEnv) -> str:
+    if re.search(r"--fetch-only\b", _sync_directory_help(env)):
+        return "sync_directory --fetch-only"
+    return "bench/fetch_only.py (the engine's fetch steps)"
 
 
 def fetch_only(env: BenchEnv, slug: str, *, quota: dict | None = None) -> ProcessRun:
     """The same API calls as a sync, with the same client and concurrency, and no apply."""
-    if fetch_only_mode(env) != "command":
-        raise CouldNotMeasure(
-            "the sync engine offers no fetch-only pass (`sync_directory ORG --fetch-only`)"
-        )
-    run = run_probed(env, "sync_directory", slug, "--fetch-only", "--json", extra_env=quota)
+    if fetch_only_source(env).startswith("sync_directory"):
+        args = ("sync_directory", slug, "--fetch-only", "--json")
+    else:
+        args = ("bench.fetch_only:main", slug)
+    run = run_probed(env, *args, extra_env=quota)
     if run.exit_code != 0:
-        raise CouldNotMeasure(f"sync_directory --fetch-only exited {run.exit_code}: {run.stdout}")
+        raise CouldNotMeasure(f"the fetch-only pass exited {run.exit_code}: {run.stdout}")
     return run
 
 

@@ -132,6 +132,10 @@ def run(ctx) -> dict:
         "naive_rows_after_sync": naive_counts,
         "ratio_naive_to_hearth": round(naive.command_seconds / synced.command_seconds, 2),
         "user_pages_of_500": math.ceil(main.users / 500),
+        "sync_source": "sync_directory --json"
+        if hearth.sync_command_exists(env)
+        else "bench/sync_run.py (sync_run_execute, as the command)",
+        "fetch_only_source": hearth.fetch_only_source(env),
     }
     return figures
 
