@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "notifications",
     "integrations",
     "invitations",
+    "licenses",
     "googlesandbox",
 ]
 
