@@ -1,6 +1,9 @@
-"""Human pages of the Google sandbox (Marketplace listing, admin console, OIDC sign-in).
+"""Human pages of the Google sandbox: emulated sign-in, Marketplace listing, admin console, and
+"Sign in with Google" (OpenID Connect).
 
-Owned by the pages helper. The sandbox's AppConfig imports this package at start-up, so a module
-imported here can register extra token-endpoint grant types with
-`googlesandbox.token.grant_type_register("authorization_code", handler)`.
+The sandbox's AppConfig imports this package at start-up; importing `oidc` here registers the
+`authorization_code` grant on the shared token endpoint (googlesandbox.token's grant-type hook)
+independently of URL resolution order.
 """
+
+from . import oidc  # noqa: F401

@@ -1,0 +1,119 @@
+"""Forms of the sandbox's admin console; the views hand cleaned data to googlesandbox.operations."""
+
+from django import forms
+
+from ..operations import FAULT_KINDS
+
+ROLE_CHOICES = [("MEMBER", "Member"), ("MANAGER", "Manager"), ("OWNER", "Owner")]
+FAULT_LABELS = {
+    "429": "429 Too Many Requests",
+    "500": "500 Internal error",
+    "503": "503 Service unavailable",
+    "userRateLimitExceeded": "403 userRateLimitExceeded",
+    "quotaExceeded": "403 quotaExceeded",
+    "timeout": "Timeout (no answer)",
+}
+
+
+def _local_part(value: str) -> str:
+    value = value.strip().lower()
+    if not value or "@" in value or " " in value:
+        raise forms.ValidationError("Enter the part before the @ (letters, digits, . - _).")
+    return value
+
+
+class DomainEmailField(forms.CharField):
+    """The part of an address before "@<domain>" (the domain is fixed by the page)."""
+
+    def clean(self, value):
+        return _local_part(super().clean(value) or "")
+
+
+class UserAddForm(forms.Form):
+    local_part = DomainEmailField(label="Primary email", max_length=64)
+    given_name = forms.CharField(label="First name", max_length=100)
+    family_name = forms.CharField(label="Last name", max_length=100)
+    title = forms.CharField(label="Job title", max_length=200, required=False)
+    department = forms.CharField(max_length=200, required=False)
+    org_unit_path = forms.CharField(label="Organizational unit", initial="/", max_length=500)
+    is_admin = forms.BooleanField(label="Super admin", required=False)
+
+
+class UserEditForm(forms.Form):
+    given_name = forms.CharField(label="First name", max_length=100)
+    family_name = forms.CharField(label="Last name", max_length=100)
+    title = forms.CharField(label="Job title", max_length=200, required=False)
+    department = forms.CharField(max_length=200, required=False)
+    org_unit_path = forms.CharField(label="Organizational unit", max_length=500)
+
+
+class RenameForm(forms.Form):
+    local_part = DomainEmailField(label="New primary email", max_length=64)
+
+
+class GroupAddForm(forms.Form):
+    local_part = DomainEmailField(label="Group email", max_length=64)
+    name = forms.CharField(max_length=200, required=False)
+    description = forms.CharField(max_length=1000, required=False)
+
+
+class GroupRenameForm(forms.Form):
+    name = forms.CharField(label="Group name", max_length=200)
+
+
+class MemberAddForm(forms.Form):
+    member_email = forms.CharField(
+        label="User or group email",
+        max_length=320,
+        help_text="A user or group of this domain (a group becomes a nested group), or an "
+        "outside address.",
+    )
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial="MEMBER")
+
+    def clean_member_email(self):
+        value = self.cleaned_data["member_email"].strip().lower()
+        if "@" not in value:
+            raise forms.ValidationError("Enter a full email address.")
+        return value
+
+
+class FaultsForm(forms.Form):
+    latency_ms = forms.IntegerField(label="Added latency (ms)", min_value=0, max_value=60_000)
+    jitter_ms = forms.IntegerField(label="Jitter (± ms)", min_value=0, max_value=60_000)
+    qpm = forms.IntegerField(
+        label="Quota (queries per minute per user)", min_value=1, max_value=1_000_000
+    )
+    drop_push = forms.BooleanField(label="Drop push notifications", required=False)
+    timeout_seconds = forms.FloatField(
+        label="Timeout fault waits (seconds)", min_value=0, max_value=120
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in FAULT_KINDS:
+            self.fields[f"rate_{kind}"] = forms.FloatField(
+                label=f"{FAULT_LABELS.get(kind, kind)} rate",
+                min_value=0,
+                max_value=1,
+                required=False,
+                help_text="0 to 1",
+            )
+
+    def error_rate_fields(self):
+        return [self[f"rate_{kind}"] for kind in FAULT_KINDS]
+
+    def error_rates(self) -> dict[str, float]:
+        return {kind: self.cleaned_data.get(f"rate_{kind}") or 0.0 for kind in FAULT_KINDS}
+
+    @classmethod
+    def initial_from(cls, faults) -> dict:
+        initial = {
+            "latency_ms": faults.latency_ms,
+            "jitter_ms": faults.jitter_ms,
+            "qpm": faults.qpm,
+            "drop_push": faults.drop_push,
+            "timeout_seconds": faults.timeout_seconds,
+        }
+        for kind in FAULT_KINDS:
+            initial[f"rate_{kind}"] = faults.error_rates.get(kind, 0)
+        return initial
