@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+# The Google sandbox on its own live server, and Hearth's service-account key (every test).
+pytest_plugins = ["tests.googlesandbox.fixtures"]
+
 # Playwright's sync API keeps an event loop running in the test thread; Django refuses ORM
 # calls from such a thread unless told that this is deliberate. Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
