@@ -34,7 +34,10 @@ class Acme:
         return sync_run_now(organization=self.organization, **kwargs)
 
     def person(self, email: str) -> User:
-        return User.objects.get(organization=self.organization, email=email)
+        """The person with this address who is not archived (archived ones may share it)."""
+        return User.objects.exclude(status=User.Status.ARCHIVED).get(
+            organization=self.organization, email=email
+        )
 
     def changes(self, run: SyncRun, kind: str | None = None):
         changes = SyncChange.objects.filter(run=run)
