@@ -35,7 +35,7 @@ def test_listing_shows_hearth_with_domain_install(acme, client):
     answer = client.get("/marketplace/hearth")
     assert answer.status_code == 200
     html = answer.content.decode()
-    assert f"<h1 id=\"app-name\">{settings.PRODUCT_NAME}</h1>" in html
+    assert f'<h1 id="app-name">{settings.PRODUCT_NAME}</h1>' in html
     assert ">Domain install</button>" in html
     assert "Installed" not in html
     # every scope Hearth asks for is listed with its human wording
