@@ -9,6 +9,9 @@ FULL = {
         "groups": 5_000,
         "members_per_group": 60,
         "memory_users": 25_000,
+        # the naive reference writes row by row (hours at 100,000): it runs on a same-shaped
+        # directory of this size, beside Hearth on that same size, and is extrapolated linearly
+        "naive_users": 10_000,
     },
     # statements per page of users: marginal count between two users-only directories
     "statements": {"small_users": 1_000, "large_users": 5_000},
@@ -30,7 +33,13 @@ FULL = {
 
 QUICK = {
     "name": "quick",
-    "full_sync": {"users": 5_000, "groups": 250, "members_per_group": 60, "memory_users": 1_250},
+    "full_sync": {
+        "users": 5_000,
+        "groups": 250,
+        "members_per_group": 60,
+        "memory_users": 1_250,
+        "naive_users": 1_000,
+    },
     "statements": {"small_users": 1_000, "large_users": 3_000},
     "google_like": {
         "users": 2_000,
@@ -46,7 +55,13 @@ QUICK = {
 
 TINY = {  # the smoke test (tests/bench): every piece once, in seconds
     "name": "tiny",
-    "full_sync": {"users": 120, "groups": 6, "members_per_group": 10, "memory_users": 60},
+    "full_sync": {
+        "users": 120,
+        "groups": 6,
+        "members_per_group": 10,
+        "memory_users": 60,
+        "naive_users": 60,
+    },
     "statements": {"small_users": 100, "large_users": 300},
     "google_like": {
         "users": 60,

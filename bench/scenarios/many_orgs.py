@@ -57,7 +57,8 @@ def overlaps(runs) -> int:
 def run(ctx) -> dict:
     from django.utils import timezone
 
-    from integrations.models import SyncRun
+    from integrations.models import Integration, SyncRun
+    from integrations.services import integration_disconnect
     from integrations.sync.runs import sync_enqueue, sync_schedule_due
 
     env, scale = ctx.env, ctx.scale[KEY]
@@ -75,6 +76,11 @@ def run(ctx) -> dict:
     ]
     seed_seconds = time.perf_counter() - seed_started
     first_ids = list(SyncRun.objects.values_list("pk", flat=True))  # earlier scenarios' runs
+    # the organizations of earlier scenarios leave the schedule: the poll is these N alone
+    for integration in Integration.objects.select_related("organization").filter(
+        state__in=[Integration.State.ACTIVE, Integration.State.ERROR]
+    ):
+        integration_disconnect(organization=integration.organization, acting_user=None)
     env.redis_flush()
     env.workers_start(scale["workers"])
 
