@@ -1,0 +1,564 @@
+"""Every change to seats. Views, the sync and the support console call these; nothing else
+writes PersonLicense, LicensePolicy or SeatAlert rows.
+
+`seats_reconcile` is the one set-based pass the sync runs at the end of its people apply (under
+the organization's sync lock) and admins can trigger ("Give free seats to the waiting line"):
+
+1. lock the organization row (every license write takes it, so the sync and an admin clicking
+   never hand out the same seat twice) and read the policy;
+2. create rows for people seen for the first time — those eligible for auto-assign join the
+   waiting line at their arrival (date_joined), so that a seat goes to whoever came first;
+3. release the seats of deactivated/archived people (at once, or after the policy's grace
+   period, counted from when a run first saw them inactive);
+4. refresh the line: people who became inactive or ineligible leave it, restored people rejoin
+   at the end;
+5. give the free seats to the earliest-waiting active people;
+6. email the admins when usage crosses 90% or runs out (once per crossing, see SeatAlert).
+
+Each step is one or two statements over the whole organization (pks are read once, then one
+UPDATE ... WHERE pk IN and one audit INSERT), so the number of queries does not grow with the
+number of people.
+
+Manual changes (`license_assign` / `license_unassign`) take a selection of people, a group or
+an org unit; assigning more people than there are free seats assigns nobody and says so
+(SeatsExhausted). An organization always keeps at least one licensed, active Hearth admin.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from audit.services import audit_record, audit_record_many
+from notifications.links import absolute_url
+from notifications.services import email_send
+from organizations.models import Organization
+from usermanagement.models import Group, GroupMembership, User
+
+from .models import LicensePolicy, PersonLicense, SeatAlert
+
+LICENSED, UNLICENSED = PersonLicense.State.LICENSED, PersonLicense.State.UNLICENSED
+
+
+class LicenseError(Exception):
+    """A license change that cannot be made; the message is shown to the admin as it is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class SeatsExhausted(LicenseError):
+    def __init__(self, *, needed: int, free: int):
+        self.needed, self.free = needed, free
+        people = "person" if needed == 1 else "people"
+        if free == 0:
+            message = (
+                f"No seats left: all seats are in use, so the {needed} {people} selected did not "
+                "get one. Unassign seats or ask Hearth support for more."
+            )
+        else:
+            seats = "seat is" if free == 1 else "seats are"
+            message = (
+                f"Not enough seats: {needed} {people} selected, but only {free} {seats} free. "
+                "Nobody was assigned; select fewer people or ask Hearth support for more seats."
+            )
+        super().__init__(message)
+
+
+@dataclass
+class SeatsResult:
+    created: int = 0
+    assigned: list[int] = field(default_factory=list)  # person pks
+    released: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Counts for a SyncRun (only the kinds that happened)."""
+        counts = {"seat_assign": len(self.assigned), "seat_release": len(self.released)}
+        return {kind: count for kind, count in counts.items() if count}
+
+
+# --- policy and eligibility -------------------------------------------------------------------
+
+
+def _org_unit_normal(path: str) -> str:
+    return "/" + path.strip().strip("/")
+
+
+def org_unit_q(paths: Iterable[str], *, prefix: str = "") -> Q:
+    """People in any of these org units (sub-units included); Q() when "/" is among them."""
+    query = Q(pk__in=[])
+    for raw in paths:
+        path = _org_unit_normal(raw)
+        if path == "/":
+            return Q()
+        query |= Q(**{f"{prefix}org_unit_path": path}) | Q(
+            **{f"{prefix}org_unit_path__startswith": f"{path}/"}
+        )
+    return query
+
+
+def _eligible_q(policy: LicensePolicy, *, prefix: str = "") -> Q | None:
+    """Who auto-assign applies to (None = nobody). People Hearth did not get from Google
+    (the admin who signed up, invited admins) are never excluded by an org-unit choice."""
+    if not policy.auto_assign:
+        return None
+    if not policy.auto_assign_org_units:
+        return Q()
+    return Q(**{f"{prefix}google_id__isnull": True}) | org_unit_q(
+        policy.auto_assign_org_units, prefix=f"{prefix}"
+    )
+
+
+def _eligible(policy: LicensePolicy, *, google_id, org_unit_path: str) -> bool:
+    if not policy.auto_assign:
+        return False
+    if not policy.auto_assign_org_units or google_id is None:
+        return True
+    for raw in policy.auto_assign_org_units:
+        path = _org_unit_normal(raw)
+        if path == "/" or org_unit_path == path or org_unit_path.startswith(f"{path}/"):
+            return True
+    return False
+
+
+def license_policy_get(*, organization: Organization) -> LicensePolicy:
+    policy, _ = LicensePolicy.objects.get_or_create(organization=organization)
+    return policy
+
+
+def _lock(organization: Organization) -> Organization:
+    """The organization row, locked for the transaction: serialises every license write."""
+    return Organization.objects.select_for_update().get(pk=organization.pk)
+
+
+def _people_stub(rows: Iterable[tuple[int, str]]) -> list[User]:
+    """Audit targets without loading people: (pk, email) is all an audit row needs."""
+    return [User(pk=pk, email=email) for pk, email in rows]
+
+
+# --- the reconcile pass ------------------------------------------------------------------------
+
+
+def _rows_create(organization: Organization, policy: LicensePolicy, now: datetime) -> int:
+    """Rows for people without one; the eligible active ones join the line at their arrival."""
+    new_people = list(
+        User.objects.filter(organization=organization, license__isnull=True).values_list(
+            "pk", "google_id", "org_unit_path", "status", "date_joined"
+        )
+    )
+    if not new_people:
+        return 0
+    rows = [
+        PersonLicense(
+            organization=organization,
+            person_id=pk,
+            state=UNLICENSED,
+            waiting_since=date_joined
+            if status == User.Status.ACTIVE
+            and _eligible(policy, google_id=google_id, org_unit_path=org_unit_path)
+            else None,
+        )
+        for pk, google_id, org_unit_path, status, date_joined in new_people
+    ]
+    PersonLicense.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _release_inactive(
+    organization: Organization, policy: LicensePolicy, now: datetime, acting_user
+) -> list[int]:
+    licensed = PersonLicense.objects.filter(organization=organization, state=LICENSED)
+    inactive = ~Q(person__status=User.Status.ACTIVE)
+    if policy.release_after_days:
+        # Grace period: remember when a run first saw the person inactive; forget it if they
+        # came back; release once the period is over.
+        licensed.filter(inactive, inactive_since__isnull=True).update(inactive_since=now)
+        licensed.filter(person__status=User.Status.ACTIVE, inactive_since__isnull=False).update(
+            inactive_since=None
+        )
+        due = licensed.filter(
+            inactive, inactive_since__lte=now - timedelta(days=policy.release_after_days)
+        )
+    else:
+        due = licensed.filter(inactive)
+    rows = list(due.values_list("pk", "person_id", "person__email", "person__status"))
+    if not rows:
+        return []
+    PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(
+        state=UNLICENSED,
+        released_at=now,
+        waiting_since=None,
+        inactive_since=None,
+        updated_at=now,
+    )
+    targets = _people_stub((person_pk, email) for _pk, person_pk, email, _status in rows)
+    audit_record_many(
+        organization=organization,
+        acting_user=acting_user,
+        action="license.released",
+        targets=targets,
+        details_by_target={
+            target: {"reason": f"person {status}", "grace_days": policy.release_after_days}
+            for target, (*_rest, status) in zip(targets, rows, strict=True)
+        },
+    )
+    return [row[1] for row in rows]
+
+
+def _line_refresh(organization: Organization, policy: LicensePolicy, now: datetime) -> None:
+    unlicensed = PersonLicense.objects.filter(organization=organization, state=UNLICENSED)
+    eligible = _eligible_q(policy, prefix="person__")
+    leaving = unlicensed.filter(waiting_since__isnull=False)
+    if eligible is None:
+        leaving.update(waiting_since=None, updated_at=now)
+        return
+    leaving.filter(~Q(person__status=User.Status.ACTIVE) | ~eligible).update(
+        waiting_since=None, updated_at=now
+    )
+    unlicensed.filter(
+        eligible,
+        waiting_since__isnull=True,
+        unassigned_by_admin=False,
+        person__status=User.Status.ACTIVE,
+    ).update(waiting_since=now, updated_at=now)
+
+
+def _used(organization: Organization) -> int:
+    return PersonLicense.objects.filter(organization=organization, state=LICENSED).count()
+
+
+def _assign_rows(
+    organization: Organization, rows: list[tuple[int, int, str]], *, now, acting_user, reason: str
+) -> list[int]:
+    """Give seats to (license pk, person pk, email) rows: one UPDATE, one audit INSERT."""
+    if not rows:
+        return []
+    PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(
+        state=LICENSED,
+        assigned_at=now,
+        waiting_since=None,
+        released_at=None,
+        inactive_since=None,
+        unassigned_by_admin=False,
+        updated_at=now,
+    )
+    targets = _people_stub((person_pk, email) for _pk, person_pk, email in rows)
+    audit_record_many(
+        organization=organization,
+        acting_user=acting_user,
+        action="license.assigned",
+        targets=targets,
+        details_by_target={target: {"reason": reason} for target in targets},
+    )
+    return [row[1] for row in rows]
+
+
+def _assign_waiting(organization: Organization, now, acting_user, *, free: int) -> list[int]:
+    if free <= 0:
+        return []
+    rows = list(
+        PersonLicense.objects.filter(
+            organization=organization,
+            state=UNLICENSED,
+            waiting_since__isnull=False,
+            person__status=User.Status.ACTIVE,
+        )
+        .order_by("waiting_since", "person_id")
+        .values_list("pk", "person_id", "person__email")[:free]
+    )
+    return _assign_rows(
+        organization, rows, now=now, acting_user=acting_user, reason="waiting line"
+    )
+
+
+def _licenses_link() -> str:
+    try:
+        return absolute_url(reverse("usermanagement:licenses"))
+    except NoReverseMatch:
+        return absolute_url("/panel/users/licenses/")
+
+
+def _alerts_check(organization: Organization, *, used: int, total: int) -> list[str]:
+    """Open an alert (and email) when usage crosses a level; clear alerts that no longer hold."""
+    reached = []
+    if total > 0 and used * 10 >= total * 9:
+        reached.append(SeatAlert.Kind.NINETY_PERCENT)
+    if total > 0 and used >= total:
+        reached.append(SeatAlert.Kind.EXHAUSTED)
+    open_kinds = set(
+        SeatAlert.objects.filter(organization=organization, cleared_at__isnull=True).values_list(
+            "kind", flat=True
+        )
+    )
+    gone = open_kinds - set(reached)
+    if gone:
+        SeatAlert.objects.filter(
+            organization=organization, cleared_at__isnull=True, kind__in=gone
+        ).update(cleared_at=timezone.now())
+    new = [kind for kind in reached if kind not in open_kinds]
+    if not new:
+        return []
+    # Running out implies the 90% crossing: one email, for the bigger news.
+    email_kind = SeatAlert.Kind.EXHAUSTED if SeatAlert.Kind.EXHAUSTED in new else new[0]
+    SeatAlert.objects.bulk_create(
+        [
+            SeatAlert(
+                organization=organization,
+                kind=kind,
+                used=used,
+                total=total,
+                emailed=kind == email_kind,
+            )
+            for kind in new
+        ]
+    )
+    admins = list(
+        User.objects.filter(
+            organization=organization, role=User.Role.ADMIN, status=User.Status.ACTIVE
+        ).values_list("email", flat=True)
+    )
+    waiting = PersonLicense.objects.filter(
+        organization=organization, state=UNLICENSED, waiting_since__isnull=False
+    ).count()
+    email_send(
+        template=f"seats_{email_kind}",
+        to=admins,
+        context={
+            "organization_name": organization.name,
+            "used": used,
+            "total": total,
+            "free": max(total - used, 0),
+            "waiting": waiting,
+            "licenses_url": _licenses_link(),
+            "support_email": getattr(settings, "SUPPORT_EMAIL", "support@hearth.example"),
+        },
+        organization=organization,
+    )
+    audit_record(
+        organization=organization,
+        acting_user=None,
+        action=f"license.alert_{email_kind}",
+        details={"used": used, "total": total},
+    )
+    return [email_kind]
+
+
+def seats_reconcile(
+    *, organization: Organization, acting_user: User | None = None, now: datetime | None = None
+) -> SeatsResult:
+    """The set-based pass over an organization's seats (see the module docstring)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        organization = _lock(organization)
+        policy = license_policy_get(organization=organization)
+        result = SeatsResult()
+        result.created = _rows_create(organization, policy, now)
+        result.released = _release_inactive(organization, policy, now, acting_user)
+        _line_refresh(organization, policy, now)
+        used = _used(organization)
+        result.assigned = _assign_waiting(
+            organization, now, acting_user, free=organization.seats_purchased - used
+        )
+        used += len(result.assigned)
+        result.alerts = _alerts_check(organization, used=used, total=organization.seats_purchased)
+    return result
+
+
+# --- manual changes -----------------------------------------------------------------------------
+
+
+def _targets(
+    organization: Organization,
+    *,
+    people: Iterable[User | int] = (),
+    group: Group | None = None,
+    org_unit: str | None = None,
+):
+    """The license rows of a selection, a group's members (direct or inherited) or an org unit."""
+    query = Q(person_id__in=[p.pk if isinstance(p, User) else int(p) for p in people])
+    if group is not None:
+        if group.organization_id != organization.pk:
+            raise LicenseError("That group belongs to another organization.")
+        query |= Q(
+            person_id__in=GroupMembership.objects.filter(
+                group=group, user__isnull=False
+            ).values("user_id")
+        )
+    if org_unit:
+        query |= org_unit_q([org_unit], prefix="person__")
+    return PersonLicense.objects.filter(query, organization=organization)
+
+
+def license_assign(
+    *,
+    organization: Organization,
+    acting_user: User,
+    people: Iterable[User | int] = (),
+    group: Group | None = None,
+    org_unit: str | None = None,
+) -> SeatsResult:
+    """Give seats to the selected active people who have none; all or nothing.
+
+    Raises SeatsExhausted (nobody assigned) when they outnumber the free seats.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        organization = _lock(organization)
+        policy = license_policy_get(organization=organization)
+        result = SeatsResult(created=_rows_create(organization, policy, now))
+        selected = _targets(organization, people=people, group=group, org_unit=org_unit)
+        rows = list(
+            selected.filter(state=UNLICENSED, person__status=User.Status.ACTIVE)
+            .order_by("person__last_name", "person__first_name", "person_id")
+            .values_list("pk", "person_id", "person__email")
+        )
+        result.skipped = list(
+            selected.exclude(pk__in=[row[0] for row in rows]).values_list("person_id", flat=True)
+        )
+        free = organization.seats_purchased - _used(organization)
+        if len(rows) > free:
+            raise SeatsExhausted(needed=len(rows), free=max(free, 0))
+        result.assigned = _assign_rows(
+            organization, rows, now=now, acting_user=acting_user, reason="assigned by an admin"
+        )
+        result.alerts = _alerts_check(
+            organization, used=_used(organization), total=organization.seats_purchased
+        )
+    return result
+
+
+def license_unassign(
+    *,
+    organization: Organization,
+    acting_user: User,
+    people: Iterable[User | int] = (),
+    group: Group | None = None,
+    org_unit: str | None = None,
+) -> SeatsResult:
+    """Take seats away; the people leave the waiting line and their sessions end.
+
+    Refuses to leave the organization without a licensed, active Hearth admin.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        organization = _lock(organization)
+        selected = _targets(organization, people=people, group=group, org_unit=org_unit)
+        rows = list(
+            selected.filter(state=LICENSED).values_list(
+                "pk", "person_id", "person__email", "person__role", "person__status"
+            )
+        )
+        leaving_admins = {
+            row[1]
+            for row in rows
+            if row[3] == User.Role.ADMIN and row[4] == User.Status.ACTIVE
+        }
+        if leaving_admins:
+            remaining = (
+                PersonLicense.objects.filter(
+                    organization=organization,
+                    state=LICENSED,
+                    person__role=User.Role.ADMIN,
+                    person__status=User.Status.ACTIVE,
+                )
+                .exclude(person_id__in=leaving_admins)
+                .exists()
+            )
+            if not remaining:
+                raise LicenseError(
+                    f"{settings.PRODUCT_NAME} needs at least one admin with a seat to sign in: "
+                    "keep the seat of one Hearth admin (or make someone else an admin first)."
+                )
+        result = SeatsResult()
+        if not rows:
+            return result
+        PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(
+            state=UNLICENSED,
+            released_at=now,
+            waiting_since=None,
+            inactive_since=None,
+            unassigned_by_admin=True,
+            updated_at=now,
+        )
+        # Without a seat a person cannot use Hearth: end their sessions now.
+        User.objects.filter(pk__in=[row[1] for row in rows]).update(
+            session_generation=F("session_generation") + 1
+        )
+        audit_record_many(
+            organization=organization,
+            acting_user=acting_user,
+            action="license.unassigned",
+            targets=_people_stub((row[1], row[2]) for row in rows),
+        )
+        result.released = [row[1] for row in rows]
+        result.alerts = _alerts_check(
+            organization, used=_used(organization), total=organization.seats_purchased
+        )
+    return result
+
+
+def license_policy_update(
+    *,
+    organization: Organization,
+    acting_user: User | None,
+    auto_assign: bool,
+    auto_assign_org_units: list[str],
+    release_after_days: int,
+) -> LicensePolicy:
+    """Change the auto-license policy, then reconcile (the line follows the new rule)."""
+    with transaction.atomic():
+        _lock(organization)
+        policy = license_policy_get(organization=organization)
+        units = sorted({_org_unit_normal(u) for u in auto_assign_org_units if u.strip()})
+        changes = {}
+        for name, value in (
+            ("auto_assign", auto_assign),
+            ("auto_assign_org_units", units),
+            ("release_after_days", release_after_days),
+        ):
+            if getattr(policy, name) != value:
+                changes[name] = [getattr(policy, name), value]
+                setattr(policy, name, value)
+        if changes:
+            policy.save()
+            audit_record(
+                organization=organization,
+                acting_user=acting_user,
+                action="license.policy_changed",
+                target=policy,
+                details={"changes": changes},
+            )
+        seats_reconcile(organization=organization, acting_user=acting_user)
+    return policy
+
+
+def seats_purchased_set(
+    *, organization: Organization, seats: int, acting_user: User | None
+) -> Organization:
+    """Support only: the number of seats the organization pays for; then reconcile (more
+    seats go to the waiting line at once)."""
+    if seats < 0:
+        raise LicenseError("The number of seats cannot be negative.")
+    with transaction.atomic():
+        locked = _lock(organization)
+        previous = locked.seats_purchased
+        if previous != seats:
+            Organization.objects.filter(pk=locked.pk).update(seats_purchased=seats)
+            audit_record(
+                organization=locked,
+                acting_user=acting_user,
+                action="license.seats_purchased_changed",
+                target=locked,
+                details={"seats_purchased": [previous, seats]},
+            )
+        seats_reconcile(organization=locked, acting_user=acting_user)
+    organization.seats_purchased = seats
+    return organization
