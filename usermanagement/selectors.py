@@ -17,4 +17,7 @@ def person_list(*, organization: Organization, search: str = "") -> QuerySet[Use
             | Q(first_name__icontains=search)
             | Q(last_name__icontains=search)
         )
-    return people.order_by("last_name", "first_name", "email")
+    # Only the columns the list shows: at 100,000 people a page stays one narrow query.
+    return people.only(
+        "pk", "email", "first_name", "last_name", "role", "status", "org_unit_path"
+    ).order_by("last_name", "first_name", "email", "pk")
