@@ -164,8 +164,8 @@ def test_path_a_marketplace_finalize_and_people_in_user_management(live_server, 
         "heading", name="Congratulations, G Suite user synchronization has been set up!"
     ).wait_for()
     assert (
-        "the G Suite synchronization set up is complete and the accounts in your domain are "
-        "being deployed" in page.locator("main").inner_text()
+        "The G Suite synchronization set up is complete and the accounts in your domain are "
+        "being deployed!" in page.locator("main").inner_text()
     )
     screenshot(page, "wizard-a-06-success")
     integration = Integration.objects.get(organization=organization)
