@@ -79,9 +79,11 @@ class BenchEnv:
         self.keep_db = keep_db
         self.sandbox_port = free_port()
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
-        LOCAL.mkdir(parents=True, exist_ok=True)
-        self.key_file = LOCAL / "google-service-account.json"
-        self.logs = LOCAL / "logs"
+        # per database: two harnesses (make bench, the smoke test) never share files
+        self.home = LOCAL / self.database_name
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.key_file = self.home / "google-service-account.json"
+        self.logs = self.home / "logs"
         self.processes: list[subprocess.Popen] = []
         self.sandbox: subprocess.Popen | None = None
         self.environ = {
