@@ -37,6 +37,8 @@ logger = structlog.get_logger(__name__)
 
 LOCK_LEASE = timedelta(minutes=2)
 HEARTBEAT_SECONDS = 20
+# A queued run older than this (its message lost) no longer holds back the schedule.
+QUEUED_STALE_AFTER = timedelta(hours=1)
 
 
 # --- enqueue -----------------------------------------------------------------------------------
@@ -73,9 +75,24 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
     integrations = Integration.objects.filter(
         state__in=[Integration.State.ACTIVE, Integration.State.ERROR]
     ).values_list("organization_id", "sync_interval_minutes")
-    busy = set(
+    locked = set(
+        SyncLock.objects.exclude(holder="")
+        .filter(expires_at__gte=now)
+        .values_list("organization_id", flat=True)
+    )
+    # A run left "running" by a killed worker whose lease expired (and whose message was not
+    # redelivered) is closed as failed, so that it neither blocks the schedule nor lies.
+    SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(
+        organization_id__in=locked
+    ).filter(started_at__lt=now - LOCK_LEASE).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=now,
+        error_class="WorkerLost",
+        error_message="The worker stopped mid-run; the next run completes the work.",
+    )
+    busy = locked | set(
         SyncRun.objects.filter(
-            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+            status=SyncRun.Status.QUEUED, created_at__gte=now - QUEUED_STALE_AFTER
         ).values_list("organization_id", flat=True)
     )
     runs = []
