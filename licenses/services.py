@@ -117,7 +117,7 @@ def _eligible_q(policy: LicensePolicy, *, prefix: str = "") -> Q | None:
     )
 
 
-def _eligible(policy: LicensePolicy, *, google_id, org_unit_path: str) -> bool:
+def auto_assign_eligible(policy: LicensePolicy, *, google_id, org_unit_path: str) -> bool:
     if not policy.auto_assign:
         return False
     if not policy.auto_assign_org_units or google_id is None:
@@ -163,7 +163,7 @@ def _rows_create(organization: Organization, policy: LicensePolicy, now: datetim
             state=UNLICENSED,
             waiting_since=date_joined
             if status == User.Status.ACTIVE
-            and _eligible(policy, google_id=google_id, org_unit_path=org_unit_path)
+            and auto_assign_eligible(policy, google_id=google_id, org_unit_path=org_unit_path)
             else None,
         )
         for pk, google_id, org_unit_path, status, date_joined in new_people

@@ -1,0 +1,42 @@
+"""Template helpers of User Management's lists."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (pagination, sorting)."""
+    query = context["request"].GET.copy()
+    for name, value in changes.items():
+        if value in (None, ""):
+            query.pop(name, None)
+        else:
+            query[name] = value
+    return query.urlencode()
+
+
+CHANGE_LABELS = {
+    "create": "Created",
+    "adopt": "Adopted",
+    "update": "Updated",
+    "deactivate": "Deactivated",
+    "archive": "Archived",
+    "restore": "Restored",
+    "kept": "Kept",
+    "skipped": "Skipped",
+    "group_create": "Groups created",
+    "group_update": "Groups updated",
+    "group_delete": "Groups deleted",
+    "member_add": "Members added",
+    "member_update": "Members changed",
+    "member_remove": "Members removed",
+    "seat_assign": "Seats assigned",
+    "seat_release": "Seats released",
+}
+
+
+@register.filter
+def change_label(kind: str) -> str:
+    return CHANGE_LABELS.get(kind, kind.replace("_", " ").capitalize())

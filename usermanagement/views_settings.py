@@ -1,0 +1,286 @@
+"""User Management → G Suite Settings: health, sync account, scope (with a preview), safety
+threshold, auto-license policy, Sync All Users with live progress, history and held plans.
+
+Each POST calls one service: integrations.services (settings, Sync All Users),
+integrations.sync_review (approve / reject a held plan), licenses.services (policy).
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from integrations import services as integration_services
+from integrations.errors import IntegrationError, IntegrationStateError, SyncAllUsersTooSoon
+from integrations.models import Integration, SyncChange, SyncRun
+from integrations.sync_review import sync_plan_approve, sync_plan_reject
+from licenses import selectors as seats
+from licenses.services import license_policy_update
+from organizations.tenancy import organization_admin_required, scoped, scoped_get_or_404
+
+from .forms_more import LicensePolicyForm, SafetyForm, ScopeForm
+from .models import User
+from .scope_preview import org_units_remote, scope_preview
+
+RUNS_PER_PAGE = 25
+CHANGES_PER_PAGE = 100
+HELD_SHOWN = 500
+LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
+REMOVAL_KINDS = (SyncChange.Kind.DEACTIVATE, SyncChange.Kind.ARCHIVE)
+
+
+def _integration(request) -> Integration | None:
+    return (
+        Integration.objects.select_related("sync_account", "organization")
+        .filter(organization=request.organization)
+        .first()
+    )
+
+
+def _held_plans(organization) -> list[dict]:
+    """Pending reviews with exactly who would be removed (names from one query per plan)."""
+    plans = []
+    for run in scoped(SyncRun, organization).filter(review=SyncRun.Review.PENDING):
+        changes = list(
+            run.changes.filter(applied=False, kind__in=REMOVAL_KINDS).order_by("object_repr")[
+                :HELD_SHOWN
+            ]
+        )
+        people = scoped(User, organization).in_bulk(
+            [int(c.object_id) for c in changes if c.object_id.isdigit()]
+        )
+        plans.append(
+            {
+                "run": run,
+                "removals": [(c, people.get(int(c.object_id or 0))) for c in changes],
+                "total": len(run.held_removals),
+            }
+        )
+    return plans
+
+
+@organization_admin_required
+def settings_page(request):
+    organization = request.organization
+    integration = _integration(request)
+    if integration is None or integration.state in (
+        Integration.State.NOT_STARTED,
+        Integration.State.WAITING_FOR_ADMIN,
+        Integration.State.INSTALLING,
+    ):
+        return render(
+            request,
+            "usermanagement/settings/not_connected.html",
+            {"integration": integration, "tab": "settings"},
+        )
+    policy = seats.license_policy(organization=organization)
+    runs = list(scoped(SyncRun, organization).select_related("requested_by")[:10])
+    live = next((run for run in runs if run.status in LIVE), None)
+    return render(
+        request,
+        "usermanagement/settings/page.html",
+        {
+            "integration": integration,
+            "allowed_at": integration_services.sync_all_users_allowed_at(organization=organization),
+            "live_run": live,
+            "runs": runs,
+            "held_plans": _held_plans(organization),
+            "usage": seats.seats_usage(organization=organization),
+            "safety_form": SafetyForm(
+                initial={"deactivation_threshold": integration.deactivation_threshold}
+            ),
+            "policy": policy,
+            "policy_form": LicensePolicyForm(
+                initial={
+                    "auto_assign": policy.auto_assign,
+                    "auto_assign_org_units": "\n".join(policy.auto_assign_org_units),
+                    "release_after_days": policy.release_after_days,
+                }
+            ),
+            "tab": "settings",
+        },
+    )
+
+
+@require_POST
+@organization_admin_required
+def sync_all_users(request):
+    try:
+        integration_services.sync_all_users_start(
+            organization=request.organization, acting_user=request.user
+        )
+    except SyncAllUsersTooSoon as error:
+        messages.error(
+            request,
+            "Sync All Users can be used once a day. It is available again at "
+            f"{error.allowed_at:%d %b %Y, %H:%M} UTC.",
+        )
+    except IntegrationStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Sync All Users has started. Progress is shown below.")
+    return redirect("usermanagement:gsuite_settings")
+
+
+@organization_admin_required
+def run_progress(request, run_id: int):
+    """The live progress bar (htmx polls this fragment until the run has finished)."""
+    run = scoped_get_or_404(SyncRun, request.organization, pk=run_id)
+    return render(
+        request, "usermanagement/settings/_progress.html", {"run": run, "live": run.status in LIVE}
+    )
+
+
+@organization_admin_required
+def scope(request):
+    integration = _integration(request)
+    if integration is None or not integration.is_syncing:
+        return redirect("usermanagement:gsuite_settings")
+    error = None
+    try:
+        units = org_units_remote(integration=integration)
+    except IntegrationError as exc:
+        error = exc
+        units = sorted({"/", *integration.org_units_included, *integration.org_units_excluded})
+    initial = {
+        "scope": ScopeForm.CHOSEN if integration.org_units_included else ScopeForm.WHOLE,
+        "included": integration.org_units_included,
+        "excluded": integration.org_units_excluded,
+    }
+    form = ScopeForm(request.POST or None, initial=initial, org_units=units)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        included, excluded = form.cleaned_data["included"], form.cleaned_data["excluded"]
+        if request.POST.get("action") == "save":
+            integration_services.integration_settings_update(
+                organization=request.organization,
+                acting_user=request.user,
+                org_units_included=included,
+                org_units_excluded=excluded,
+            )
+            messages.success(
+                request,
+                "Sync scope saved. The next sync adds and removes people accordingly.",
+            )
+            return redirect("usermanagement:gsuite_settings")
+        try:
+            preview = scope_preview(integration=integration, included=included, excluded=excluded)
+        except IntegrationError as exc:
+            error = exc
+    return render(
+        request,
+        "usermanagement/settings/scope.html",
+        {
+            "integration": integration,
+            "form": form,
+            "preview": preview,
+            "error": error,
+            "tab": "settings",
+        },
+    )
+
+
+@require_POST
+@organization_admin_required
+def safety(request):
+    form = SafetyForm(request.POST)
+    if form.is_valid():
+        threshold = form.cleaned_data["deactivation_threshold"]
+        integration = _integration(request)
+        # Empty keeps the current value (the service treats None as "unchanged").
+        if integration is not None and threshold is not None:
+            integration_services.integration_settings_update(
+                organization=request.organization,
+                acting_user=request.user,
+                deactivation_threshold=threshold,
+            )
+        messages.success(request, "Safety threshold saved.")
+    else:
+        messages.error(
+            request, "The safety threshold must be a whole number of people (1 or more)."
+        )
+    return redirect("usermanagement:gsuite_settings")
+
+
+@require_POST
+@organization_admin_required
+def license_policy(request):
+    form = LicensePolicyForm(request.POST)
+    if form.is_valid():
+        license_policy_update(
+            organization=request.organization, acting_user=request.user, **form.cleaned_data
+        )
+        messages.success(request, "Auto-license policy saved.")
+    else:
+        messages.error(request, "Check the auto-license policy: " + form.errors.as_text())
+    return redirect("usermanagement:gsuite_settings")
+
+
+@organization_admin_required
+def history(request):
+    runs = scoped(SyncRun, request.organization).select_related("requested_by")
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request, "usermanagement/settings/history.html", {"page": page, "tab": "settings"}
+    )
+
+
+@organization_admin_required
+def run_detail(request, run_id: int):
+    run = scoped_get_or_404(
+        SyncRun.objects.select_related("requested_by"), request.organization, pk=run_id
+    )
+    kind = request.GET.get("kind", "")
+    search = request.GET.get("q", "").strip()[:200]
+    changes = run.changes.all()
+    if kind:
+        changes = changes.filter(kind=kind)
+    if search:
+        changes = changes.filter(Q(object_repr__icontains=search))
+    page = Paginator(changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "usermanagement/settings/run.html",
+        {
+            "run": run,
+            "page": page,
+            "kind": kind,
+            "search": search,
+            "kinds": SyncChange.Kind.choices,
+            "live": run.status in LIVE,
+            "tab": "settings",
+        },
+    )
+
+
+def _review(request, run_id: int, *, approve: bool):
+    run = scoped_get_or_404(SyncRun, request.organization, pk=run_id)
+    try:
+        if approve:
+            applied = sync_plan_approve(run=run, acting_user=request.user)
+            messages.success(
+                request, f"Approved: {applied} {'person' if applied == 1 else 'people'} removed."
+            )
+        else:
+            sync_plan_reject(run=run, acting_user=request.user)
+            messages.success(
+                request,
+                "Rejected: nobody was removed. The same removals are not proposed again "
+                "unless G Suite changes.",
+            )
+    except IntegrationStateError as error:
+        messages.info(request, str(error))
+    return redirect("usermanagement:gsuite_settings")
+
+
+@require_POST
+@organization_admin_required
+def plan_approve(request, run_id: int):
+    return _review(request, run_id, approve=True)
+
+
+@require_POST
+@organization_admin_required
+def plan_reject(request, run_id: int):
+    return _review(request, run_id, approve=False)
