@@ -22,6 +22,14 @@ def _local_part(value: str) -> str:
     return value
 
 
+class SandboxForm(forms.Form):
+    """Labels without Django's trailing colon, as Google's forms have them."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class DomainEmailField(forms.CharField):
     """The part of an address before "@<domain>" (the domain is fixed by the page)."""
 
@@ -29,7 +37,7 @@ class DomainEmailField(forms.CharField):
         return _local_part(super().clean(value) or "")
 
 
-class UserAddForm(forms.Form):
+class UserAddForm(SandboxForm):
     local_part = DomainEmailField(label="Primary email", max_length=64)
     given_name = forms.CharField(label="First name", max_length=100)
     family_name = forms.CharField(label="Last name", max_length=100)
@@ -39,7 +47,7 @@ class UserAddForm(forms.Form):
     is_admin = forms.BooleanField(label="Super admin", required=False)
 
 
-class UserEditForm(forms.Form):
+class UserEditForm(SandboxForm):
     given_name = forms.CharField(label="First name", max_length=100)
     family_name = forms.CharField(label="Last name", max_length=100)
     title = forms.CharField(label="Job title", max_length=200, required=False)
@@ -47,21 +55,21 @@ class UserEditForm(forms.Form):
     org_unit_path = forms.CharField(label="Organizational unit", max_length=500)
 
 
-class RenameForm(forms.Form):
+class RenameForm(SandboxForm):
     local_part = DomainEmailField(label="New primary email", max_length=64)
 
 
-class GroupAddForm(forms.Form):
+class GroupAddForm(SandboxForm):
     local_part = DomainEmailField(label="Group email", max_length=64)
     name = forms.CharField(max_length=200, required=False)
     description = forms.CharField(max_length=1000, required=False)
 
 
-class GroupRenameForm(forms.Form):
+class GroupRenameForm(SandboxForm):
     name = forms.CharField(label="Group name", max_length=200)
 
 
-class MemberAddForm(forms.Form):
+class MemberAddForm(SandboxForm):
     member_email = forms.CharField(
         label="User or group email",
         max_length=320,
@@ -77,7 +85,7 @@ class MemberAddForm(forms.Form):
         return value
 
 
-class FaultsForm(forms.Form):
+class FaultsForm(SandboxForm):
     latency_ms = forms.IntegerField(label="Added latency (ms)", min_value=0, max_value=60_000)
     jitter_ms = forms.IntegerField(label="Jitter (± ms)", min_value=0, max_value=60_000)
     qpm = forms.IntegerField(

@@ -35,7 +35,7 @@ from .common import (
 from .scopes import scope_descriptions
 
 MARKETPLACE = "/marketplace/hearth"
-CHOOSER_PAGE_SIZE = 25
+CHOOSER_PAGE_SIZE = 12
 PURPOSES = {
     "marketplace": "to continue to Google Workspace Marketplace",
     "console": "to continue to the Admin console",

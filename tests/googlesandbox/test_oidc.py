@@ -11,7 +11,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 import pytest
 import requests
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.http import HttpResponse
+from django.test import override_settings
 from django.urls import reverse
 
 from googlesandbox import operations
@@ -364,13 +368,26 @@ def test_authorize_url_as_allauth_builds_it(google_sandbox, acme):
     assert answer.headers["Location"].startswith("/signin/chooser?")
 
 
+class RecordingSocialAdapter(DefaultSocialAccountAdapter):
+    """Stands in for Hearth's adapter (whose sign-in rules are tested with User Management):
+    it records what allauth's openid_connect provider made of the sandbox's answers."""
+
+    seen: list = []
+
+    def pre_social_login(self, request, sociallogin):
+        self.seen.append(sociallogin)
+        raise ImmediateHttpResponse(HttpResponse("reached the adapter"))
+
+
+@override_settings(
+    SOCIALACCOUNT_ADAPTER=f"{__name__}.RecordingSocialAdapter", SOCIALACCOUNT_STORE_TOKENS=False
+)
 def test_allauth_openid_connect_provider_completes_against_the_sandbox(
     google_sandbox, acme, client
 ):
-    """Hearth's own allauth login round trip: Hearth → sandbox authorize → Hearth callback,
-    where allauth exchanges the code, verifies the id_token with the JWKS and reads userinfo.
-    Hearth knows no such person, and its adapter never opens sign-up: allauth's "sign up
-    closed" answer (not its authentication-error page) proves the protocol part succeeded."""
+    """Hearth's allauth round trip: Hearth → sandbox authorize → Hearth callback, where allauth
+    exchanges the code at /token, verifies the id_token with the JWKS and reads userinfo."""
+    RecordingSocialAdapter.seen.clear()
     person = _person(acme)
     start = client.post(reverse("openid_connect_login", kwargs={"provider_id": "google"}))
     assert start.status_code == 302, start.content[:500]
@@ -382,7 +399,13 @@ def test_allauth_openid_connect_provider_completes_against_the_sandbox(
     callback = browser.get(chosen.headers["Location"]).headers["Location"]
     assert callback.startswith(CALLBACK + "?")
     done = client.get(urlsplit(callback).path + "?" + urlsplit(callback).query)
-    html = done.content.decode()
-    assert "Third-Party Login Failure" not in html, html[:2000]
-    assert done.status_code == 200
-    assert "Sign Up Closed" in html, html[:2000]
+    assert done.content == b"reached the adapter", done.content[:2000]
+    (sociallogin,) = RecordingSocialAdapter.seen
+    assert sociallogin.account.provider == "google"
+    assert sociallogin.account.uid == person.google_id
+    assert sociallogin.account.extra_data["userinfo"]["email"] == person.primary_email
+    assert sociallogin.account.extra_data["id_token"]["hd"] == "acme.example"
+    assert [(e.email, e.verified) for e in sociallogin.email_addresses] == [
+        (person.primary_email, True)
+    ]
+    assert sociallogin.user.first_name == person.given_name
