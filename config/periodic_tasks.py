@@ -18,6 +18,13 @@ class PeriodicTask:
 
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     PeriodicTask(
+        name="G Suite sync: enqueue due organizations",
+        task="integrations.tasks.sync_schedule_due",
+        every_seconds=60,
+        description="Enqueue a full sync of each active organization whose sync interval "
+        "(default 15 minutes) has elapsed and that has no run queued or running.",
+    ),
+    PeriodicTask(
         name="Clear expired sessions",
         task="usermanagement.tasks.sessions_clear_expired",
         every_seconds=24 * 60 * 60,

@@ -18,7 +18,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -39,20 +39,11 @@ SYNC_ALL_USERS_PERIOD = timedelta(hours=24)
 
 
 def _finalize_link(token: str) -> str:
-    # The wizard (integrations/urls.py) owns the page; until its URL is installed, the link still
-    # has the documented shape so that emails written now keep working.
-    try:
-        path = reverse("integrations:finalize_link", kwargs={"token": token})
-    except NoReverseMatch:
-        path = f"/integrations/g-suite/finalize/{token}/"
-    return absolute_url(path)
+    return absolute_url(reverse("integrations:finalize_link", kwargs={"token": token}))
 
 
 def _people_link() -> str:
-    try:
-        return absolute_url(reverse("person_list"))
-    except NoReverseMatch:
-        return absolute_url("/panel/users/")
+    return absolute_url(reverse("person_list"))
 
 
 def integration_get_or_create(*, organization: Organization) -> Integration:

@@ -169,6 +169,14 @@ GOOGLE_MARKETPLACE_URL = env("GOOGLE_MARKETPLACE_URL", default=_google_defaults[
 GOOGLE_SERVICE_ACCOUNT_KEY_FILE = env(
     "GOOGLE_SERVICE_ACCOUNT_KEY_FILE", default=str(BASE_DIR / ".local/google-service-account.json")
 )
+# How Hearth talks to Google: its share of the 2,400 queries/minute quota, fetch concurrency,
+# and the retry policy for transient errors (capped exponential backoff with jitter).
+GOOGLE_QUOTA_PER_MINUTE = env.int("GOOGLE_QUOTA_PER_MINUTE", default=2400)
+GOOGLE_FETCH_WORKERS = env.int("GOOGLE_FETCH_WORKERS", default=8)
+GOOGLE_HTTP_TIMEOUT_SECONDS = env.int("GOOGLE_HTTP_TIMEOUT_SECONDS", default=30)
+GOOGLE_RETRY_ATTEMPTS = env.int("GOOGLE_RETRY_ATTEMPTS", default=8)
+GOOGLE_RETRY_BASE_SECONDS = env.float("GOOGLE_RETRY_BASE_SECONDS", default=0.5)
+GOOGLE_RETRY_CAP_SECONDS = env.float("GOOGLE_RETRY_CAP_SECONDS", default=32.0)
 GOOGLE_OIDC_CLIENT_ID = env("GOOGLE_OIDC_CLIENT_ID", default="")
 GOOGLE_OIDC_CLIENT_SECRET = env("GOOGLE_OIDC_CLIENT_SECRET", default="")
 SOCIALACCOUNT_PROVIDERS = {

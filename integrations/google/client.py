@@ -41,10 +41,6 @@ MEMBERS_PAGE_SIZE = 200
 USER_PREFIXES = tuple(string.ascii_lowercase + string.digits)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 class QuotaGate:
     """A token bucket like Google's: `qpm` requests per minute, a burst of at most `burst`."""
 
@@ -74,7 +70,7 @@ _gates_lock = threading.Lock()
 
 def quota_gate(subject: str) -> QuotaGate:
     """One gate per sync account and process: Google's quota is per (project, user)."""
-    qpm = int(_setting("GOOGLE_QUOTA_PER_MINUTE", 2400) * 0.95)
+    qpm = int(settings.GOOGLE_QUOTA_PER_MINUTE * 0.95)
     with _gates_lock:
         gate = _gates.get(subject)
         if gate is None or abs(gate.rate * 60 - qpm) > 1:
@@ -91,9 +87,9 @@ class RetryPolicy:
     @classmethod
     def default(cls) -> "RetryPolicy":
         return cls(
-            attempts=_setting("GOOGLE_RETRY_ATTEMPTS", 8),
-            base_seconds=_setting("GOOGLE_RETRY_BASE_SECONDS", 0.5),
-            cap_seconds=_setting("GOOGLE_RETRY_CAP_SECONDS", 32.0),
+            attempts=settings.GOOGLE_RETRY_ATTEMPTS,
+            base_seconds=settings.GOOGLE_RETRY_BASE_SECONDS,
+            cap_seconds=settings.GOOGLE_RETRY_CAP_SECONDS,
         )
 
     def delay(self, attempt: int) -> float:
@@ -134,7 +130,7 @@ class GoogleClient:
             # shared (google-auth refreshes them under its own lock).
             http = google_auth_httplib2.AuthorizedHttp(
                 self.credentials,
-                http=httplib2.Http(timeout=_setting("GOOGLE_HTTP_TIMEOUT_SECONDS", 30)),
+                http=httplib2.Http(timeout=settings.GOOGLE_HTTP_TIMEOUT_SECONDS),
             )
             services[key] = build(
                 api,
@@ -318,7 +314,7 @@ class GoogleClient:
 
     # --- concurrency -------------------------------------------------------------------------
     def _concurrent(self, work: Callable, items: list, workers: int | None) -> Iterator:
-        workers = workers or _setting("GOOGLE_FETCH_WORKERS", 8)
+        workers = workers or settings.GOOGLE_FETCH_WORKERS
         results: queue.Queue = queue.Queue(maxsize=workers * 2)
         done = object()
         stop = threading.Event()
@@ -383,7 +379,7 @@ def directory_check(*, subject: str) -> DirectoryCheck:
         subject=subject,
         retry=RetryPolicy(
             attempts=3,
-            base_seconds=_setting("GOOGLE_RETRY_BASE_SECONDS", 0.5),
+            base_seconds=settings.GOOGLE_RETRY_BASE_SECONDS,
             cap_seconds=4.0,
         ),
     )

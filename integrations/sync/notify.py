@@ -30,7 +30,7 @@ def _link(name: str, fallback: str) -> str:
 
 
 def integrations_link() -> str:
-    return _link("integrations:index", "/integrations/")
+    return absolute_url(reverse("integrations:home"))
 
 
 def sync_failed(*, organization: Organization, error: IntegrationError) -> None:
