@@ -77,6 +77,7 @@ class SeatsResult:
     assigned: list[int] = field(default_factory=list)  # person pks
     released: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    kept: int | None = None  # the last licensed admin, whose seat an unassign left alone
     alerts: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -445,7 +446,8 @@ def license_unassign(
 ) -> SeatsResult:
     """Take seats away; the people leave the waiting line and their sessions end.
 
-    Refuses to leave the organization without a licensed, active Hearth admin.
+    The organization never loses its last licensed, active Hearth admin: in a bulk selection
+    that admin's seat is kept (`result.kept`); selecting only them is refused.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -461,6 +463,7 @@ def license_unassign(
             for row in rows
             if row[3] == User.Role.ADMIN and row[4] == User.Status.ACTIVE
         }
+        result = SeatsResult()
         if leaving_admins:
             remaining = (
                 PersonLicense.objects.filter(
@@ -473,11 +476,16 @@ def license_unassign(
                 .exists()
             )
             if not remaining:
-                raise LicenseError(
-                    f"{settings.PRODUCT_NAME} needs at least one admin with a seat to sign in: "
-                    "keep the seat of one Hearth admin (or make someone else an admin first)."
-                )
-        result = SeatsResult()
+                # Keep one admin's seat (the acting admin's if possible) and do the rest.
+                keep = acting_user.pk if acting_user.pk in leaving_admins else min(leaving_admins)
+                rows = [row for row in rows if row[1] != keep]
+                result.kept = keep
+                if not rows:
+                    raise LicenseError(
+                        f"{settings.PRODUCT_NAME} needs at least one admin with a seat to sign "
+                        "in: keep the seat of one Hearth admin (or make someone else an admin "
+                        "first)."
+                    )
         if not rows:
             return result
         PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(

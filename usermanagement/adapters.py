@@ -1,8 +1,23 @@
+"""allauth adapters: sign-up creates an organization; every sign-in (password or Google) is
+checked against Hearth's rules (usermanagement.signin); Sign in with Google never signs up."""
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.shortcuts import render
 
 from .services import organization_signup
+from .signin import (
+    SignInRefusal,
+    person_for_google_sub,
+    person_google_email_verified,
+    sign_in_refusal,
+)
+
+
+def refusal_response(request, refusal: SignInRefusal):
+    return render(request, "usermanagement/signin_refused.html", {"refusal": refusal}, status=403)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -15,6 +30,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_from_email(self):
         return settings.DEFAULT_FROM_EMAIL
 
+    def pre_login(self, request, user, **kwargs):
+        # Before allauth's own checks: a deactivated person or one without a seat gets the
+        # page that says why and whom to ask, not allauth's generic "inactive account".
+        refusal = sign_in_refusal(person=user)
+        if refusal is not None:
+            return refusal_response(request, refusal)
+        return super().pre_login(request, user, **kwargs)
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Sign in with Google is for people Hearth already knows (synced from the directory):
@@ -22,3 +45,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request, sociallogin):
         return False
+
+    def pre_social_login(self, request, sociallogin):
+        if sociallogin.is_existing:
+            person = sociallogin.user
+        else:
+            person = person_for_google_sub(sub=sociallogin.account.uid)
+        if person is None:
+            email = (sociallogin.account.extra_data or {}).get("email", "")
+            raise ImmediateHttpResponse(
+                refusal_response(request, SignInRefusal(reason="unknown", email=email))
+            )
+        refusal = sign_in_refusal(person=person)
+        if refusal is not None:
+            raise ImmediateHttpResponse(refusal_response(request, refusal))
+        person_google_email_verified(person=person)
+        if not sociallogin.is_existing:
+            sociallogin.connect(request, person)

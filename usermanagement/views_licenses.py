@@ -112,7 +112,14 @@ def unassign(request):
                     f"Seat unassigned from {_describe(len(result.released))}. They cannot sign "
                     "in until they get a seat again.",
                 )
-            else:
+            if result.kept:
+                kept = scoped(User, request.organization).get(pk=result.kept)
+                messages.info(
+                    request,
+                    f"{kept.display_name} kept their seat: the organization needs at least one "
+                    "admin who can sign in.",
+                )
+            if not result.released and not result.kept:
                 messages.info(request, "Nobody selected had a seat.")
     return redirect(safe_next(request) or "usermanagement:licenses")
 

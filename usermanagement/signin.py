@@ -1,0 +1,86 @@
+"""Who may sign in, and why not (Sign in with Google and password sign-in alike).
+
+Sign in with Google matches the Google account to the synced person by the OIDC `sub` claim —
+Google's immutable user id, kept as `User.google_id` — never by email (addresses change and are
+reused). It never creates people: someone Hearth has not synced is told so. A person who
+exists but may not sign in (deactivated, archived, no seat) gets a page saying why and which
+Hearth admins to ask, instead of an error.
+"""
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from licenses.models import PersonLicense
+from licenses.selectors import waiting_positions
+
+from .models import User
+
+ADMINS_LISTED = 5
+
+
+@dataclass
+class SignInRefusal:
+    reason: str  # "unknown" | "deactivated" | "archived" | "unlicensed"
+    person: User | None = None
+    admins: tuple[User, ...] = ()
+    position: int | None = None
+    email: str = ""
+
+
+def person_for_google_sub(*, sub: str) -> User | None:
+    """The synced person with this Google id; one who is not archived wins over archived ones."""
+    if not sub:
+        return None
+    candidates = User.objects.filter(google_id=sub, organization__isnull=False).select_related(
+        "organization"
+    )
+    return candidates.exclude(status=User.Status.ARCHIVED).first() or candidates.first()
+
+
+def _admins(person: User) -> tuple[User, ...]:
+    return tuple(
+        User.objects.filter(
+            organization_id=person.organization_id,
+            role=User.Role.ADMIN,
+            status=User.Status.ACTIVE,
+        )
+        .exclude(pk=person.pk)
+        .order_by("last_name", "first_name")[:ADMINS_LISTED]
+    )
+
+
+def sign_in_refusal(*, person: User) -> SignInRefusal | None:
+    """None when the person may sign in; otherwise why not and whom to ask."""
+    if person.organization_id is None:
+        return None  # vendor staff: the support console has its own rules
+    if person.status != User.Status.ACTIVE:
+        return SignInRefusal(reason=person.status, person=person, admins=_admins(person))
+    seat = PersonLicense.objects.filter(person=person).only("state", "waiting_since").first()
+    if seat is not None and seat.state == PersonLicense.State.UNLICENSED:
+        position = None
+        if seat.waiting_since is not None:
+            position = waiting_positions(
+                organization=person.organization, person_ids=[person.pk]
+            ).get(person.pk)
+        return SignInRefusal(
+            reason="unlicensed", person=person, admins=_admins(person), position=position
+        )
+    return None
+
+
+@transaction.atomic
+def person_google_email_verified(*, person: User) -> None:
+    """Google vouches for a synced person's primary address (they just proved they own the
+    account), so allauth need not send a verification email before the first sign-in."""
+    address = EmailAddress.objects.filter(user=person, email__iexact=person.email).first()
+    if address is None:
+        EmailAddress.objects.create(
+            user=person,
+            email=person.email,
+            verified=True,
+            primary=not EmailAddress.objects.filter(user=person, primary=True).exists(),
+        )
+    elif not address.verified:
+        EmailAddress.objects.filter(pk=address.pk).update(verified=True)
