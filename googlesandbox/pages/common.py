@@ -16,12 +16,36 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import DirUser, Domain
 from . import cookies
+
+
+def people_matching(users, query: str):
+    """Filter a DirUser queryset by a search box: prefix of the email, first or last name.
+
+    Prefix matches in byte order run off the "C"-collated indexes of a 100,000-user domain;
+    names are tried as typed and capitalized ("ada" finds "Ada") instead of a case-insensitive
+    match that would read every row.
+    """
+    q = query.strip()
+    if not q:
+        return users
+    variants = {q, q.lower(), q[:1].upper() + q[1:].lower()}
+    match = Q(primary_email__startswith=q.lower())
+    for variant in variants:
+        match |= Q(given_name__startswith=variant) | Q(family_name__startswith=variant)
+    if " " in q:
+        given, _, family = q.partition(" ")
+        match |= Q(
+            given_name__startswith=given[:1].upper() + given[1:].lower(),
+            family_name__startswith=family.strip()[:1].upper() + family.strip()[1:].lower(),
+        )
+    return users.filter(match)
 
 
 def page_view(view):

@@ -25,7 +25,14 @@ from django.views.decorators.http import require_POST
 from .. import keys, operations
 from ..models import Activity, DirGroup, DirMember, DirUser, Domain, Faults, OrgUnit
 from . import cookies
-from .common import chooser_url, error_page, page_view, render_page, signed_in_users
+from .common import (
+    chooser_url,
+    error_page,
+    page_view,
+    people_matching,
+    render_page,
+    signed_in_users,
+)
 from .forms import (
     FaultsForm,
     GroupAddForm,
@@ -153,14 +160,7 @@ def _users_queryset(domain: Domain, view_filter: str, query: str):
             users = users.filter(is_admin=True)
         elif view_filter == "suspended":
             users = users.filter(suspended=True)
-    if query:
-        q = query.lower()
-        users = users.filter(
-            Q(primary_email__contains=q)
-            | Q(given_name__istartswith=q)
-            | Q(family_name__istartswith=q)
-        )
-    return users.order_by("primary_email", "id")
+    return people_matching(users, query).order_by("primary_email", "id")
 
 
 @console_view

@@ -13,7 +13,6 @@ says "Installed" and offers "Uninstall" (operations.uninstall; super admins only
 """
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,6 +24,7 @@ from .common import (
     chooser_url,
     error_page,
     page_view,
+    people_matching,
     render_page,
     safe_continue,
     sign_in_problem,
@@ -63,14 +63,7 @@ def _chooser_candidates(domain: Domain, query: str) -> tuple[list[DirUser], bool
 
     Two index-friendly queries rather than one ORDER BY is_admin over a 100,000-user domain.
     """
-    users = DirUser.objects.filter(domain=domain, deleted_at__isnull=True)
-    if query:
-        q = query.strip().lower()
-        users = users.filter(
-            Q(primary_email__startswith=q)
-            | Q(given_name__istartswith=q)
-            | Q(family_name__istartswith=q)
-        )
+    users = people_matching(DirUser.objects.filter(domain=domain, deleted_at__isnull=True), query)
     admins = list(users.filter(is_admin=True).order_by("primary_email", "id")[:CHOOSER_PAGE_SIZE])
     rest = list(
         users.filter(is_admin=False).order_by("primary_email", "id")[
