@@ -78,7 +78,15 @@ class SigningKey:
 
     def jwk(self) -> dict:
         jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key, as_dict=True)
-        return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
+        # Google's shape: kty, n, e, kid, alg, use (no key_ops)
+        return {
+            "kty": jwk["kty"],
+            "n": jwk["n"],
+            "e": jwk["e"],
+            "kid": self.kid,
+            "alg": "RS256",
+            "use": "sig",
+        }
 
 
 _key_cache: dict[tuple, SigningKey] = {}
