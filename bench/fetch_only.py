@@ -8,7 +8,8 @@ are parsed (the client decodes JSON) and dropped. What it leaves out is the engi
 `users.get` check of people a split listing missed — none in a steady directory.
 
 If `sync_directory --fetch-only` exists the harness uses that instead (bench/hearth.py).
-Run through bench.probe: `python -m bench.probe OUT bench.fetch_only:main ORG_SLUG`.
+Run through bench.probe: `python -m bench.probe OUT bench.fetch_only:main ORG_SLUG
+[--as-first-sync]`.
 """
 
 import time
@@ -19,11 +20,14 @@ def main(argv: list[str]) -> dict:
     from integrations.models import Integration
     from integrations.sync import engine
 
-    (slug,) = argv
+    slug, *flags = argv
     integration = Integration.objects.select_related("sync_account").get(organization__slug=slug)
     started = time.perf_counter()
     client = google_client(subject=integration.sync_account.email)
-    split = engine._previous_total(integration) > engine.SPLIT_USERS_ABOVE
+    # `--as-first-sync`: the calls of an organization's first sync (no previous run, so the
+    # users listing is not split) even after that sync happened
+    previous = 0 if "--as-first-sync" in flags else engine._previous_total(integration)
+    split = previous > engine.SPLIT_USERS_ABOVE
     counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0, "split": split}
     for page in engine._user_pages(client, split=split):
         counts["users"] += len(page)

@@ -90,12 +90,18 @@ def fetch_only_source(env: BenchEnv) -> str:
     return "bench/fetch_only.py (the engine's fetch steps)"
 
 
-def fetch_only(env: BenchEnv, slug: str, *, quota: dict | None = None) -> ProcessRun:
-    """The same API calls as a sync, with the same client and concurrency, and no apply."""
-    if fetch_only_source(env).startswith("sync_directory"):
+def fetch_only(
+    env: BenchEnv, slug: str, *, quota: dict | None = None, as_first_sync: bool = False
+) -> ProcessRun:
+    """The same API calls as a sync, with the same client and concurrency, and no apply.
+
+    `as_first_sync`: the calls the organization's first sync made (before any run, the users
+    listing is not split), for the floor of that first sync measured after it.
+    """
+    if fetch_only_source(env).startswith("sync_directory") and not as_first_sync:
         args = ("sync_directory", slug, "--fetch-only", "--json")
     else:
-        args = ("bench.fetch_only:main", slug)
+        args = ("bench.fetch_only:main", slug) + (("--as-first-sync",) if as_first_sync else ())
     run = run_probed(env, *args, extra_env=quota)
     if run.exit_code != 0:
         raise CouldNotMeasure(f"the fetch-only pass exited {run.exit_code}: {run.stdout}")

@@ -11,7 +11,9 @@ FULL = {
         "memory_users": 25_000,
         # the naive reference writes row by row (hours at 100,000): it runs on a same-shaped
         # directory of this size, beside Hearth on that same size, and is extrapolated linearly
-        "naive_users": 10_000,
+        "naive_users": 5_000,
+        # more points of the size curve (sync time and peak memory against directory size)
+        "curve_users": [10_000, 50_000],
     },
     # statements per page of users: marginal count between two users-only directories
     "statements": {"small_users": 1_000, "large_users": 5_000},

@@ -1,11 +1,12 @@
 """Scenario 2 — re-sync with nothing changed: wall time, ratio to fetch-only, rows written.
 
 Flow: on scenario 1's organization (already synced; the sandbox unchanged), run
-`sync_directory --json` again in a measured process, then a fetch-only pass right after it. Rows
-written are PostgreSQL's own per-table counters (pg_stat_user_tables: inserted + updated +
-deleted) for the people, group and membership tables, read before and after the run (after the
-syncing process exited, so its counters are flushed); the run's own records (SyncRun, SyncChange,
-audit) are counted apart. Target: ratio ≤ 1.05 and 0 rows written.
+`sync_directory --json` again in a measured process, then fetch-only, re-sync, fetch-only
+(interleaved; the best time of each side is compared). Rows written are counted on the first
+re-sync: PostgreSQL's own per-table counters (pg_stat_user_tables: inserted + updated + deleted)
+for the people, group and membership tables, read before and after the run (after the syncing
+process exited, so its counters are flushed); the run's own records (SyncRun, SyncChange, audit)
+are counted apart. Target: ratio ≤ 1.05 and 0 rows written.
 """
 
 from .. import hearth
@@ -16,6 +17,7 @@ from ..report import verdict
 KEY = "resync"
 TITLE = "2. Re-sync, nothing changed"
 TARGET_RATIO = 1.05
+REPEATS = 2
 RECORD_TABLES = [
     "integrations_syncrun",
     "integrations_syncchange",
@@ -35,15 +37,29 @@ def run(ctx) -> dict:
     synced = hearth.sync(env, "full-bench", quota=quota)
     calls = env.sandbox_requests() - calls_before
     after = rows_written(hearth.PEOPLE_TABLES + RECORD_TABLES)
-    fetch = hearth.fetch_only(env, "full-bench", quota=quota)
     written = {table: after[table] - before[table] for table in after}
-    floor = fetch.command_seconds
+    # then fetch-only, re-sync, fetch-only, interleaved: the best of each side is compared, so
+    # a burst of load from other processes on a shared machine moves neither figure much
+    fetches, syncs = [], [synced]
+    calls_before = env.sandbox_requests()
+    fetches.append(hearth.fetch_only(env, "full-bench", quota=quota))
+    fetch_calls = env.sandbox_requests() - calls_before
+    for _ in range(REPEATS - 1):
+        syncs.append(hearth.sync(env, "full-bench", quota=quota))
+        fetches.append(hearth.fetch_only(env, "full-bench", quota=quota))
+    best_sync = min(run.command_seconds for run in syncs)
+    floor = min(run.command_seconds for run in fetches)
     return {
-        "sync_seconds": round(synced.command_seconds, 2),
+        "sync_seconds": round(best_sync, 2),
+        "sync_seconds_each": [round(run.command_seconds, 2) for run in syncs],
         "sync_summary": synced.json(),
         "api_calls": calls,
         "fetch_only_seconds": round(floor, 2),
-        "ratio_to_fetch_only": round(synced.command_seconds / floor, 3),
+        "fetch_only_seconds_each": [round(run.command_seconds, 2) for run in fetches],
+        "fetch_only_api_calls": fetch_calls,
+        "fetch_only_same_calls": fetch_calls == calls,
+        "fetch_only_source": hearth.fetch_only_source(env),
+        "ratio_to_fetch_only": round(best_sync / floor, 3),
         "target_ratio_to_fetch_only": TARGET_RATIO,
         "rows_written": sum(written[t] for t in hearth.PEOPLE_TABLES),
         "rows_written_by_table": {t: written[t] for t in hearth.PEOPLE_TABLES},
