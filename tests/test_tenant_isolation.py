@@ -9,13 +9,16 @@ organization's object (must be 404).
 """
 
 from collections.abc import Callable, Iterator
+from uuid import uuid4
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from integrations.models import SyncRun
 from integrations.services import integration_request_admin
 from organizations.models import Organization
 from tests.usermanagement.factories import AdminFactory, UserFactory
+from usermanagement.models import Group
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +38,12 @@ def _finalize_link_token(organization: Organization) -> str:
 OBJECTS_BY_PARAMETER: dict[str, Callable[[Organization], object]] = {
     "person_id": lambda organization: UserFactory(organization=organization).pk,
     "token": _finalize_link_token,
+    "group_id": lambda organization: Group.objects.create(
+        organization=organization, google_id=uuid4().hex, email=f"{uuid4().hex[:8]}@g.example"
+    ).pk,
+    "run_id": lambda organization: SyncRun.objects.create(
+        organization=organization, trigger=SyncRun.Trigger.SCHEDULE
+    ).pk,
 }
 
 
