@@ -46,9 +46,7 @@ class Command(BaseCommand):
                 password,
                 organization=organization,
                 role=User.Role.ADMIN,
-                first_name="Ada",
-                last_name="Admin",
-            )
+            )  # no name: it comes from the Google directory with the first sync
         elif new_password:
             # The password file was deleted: the new password must work.
             admin.set_password(password)
