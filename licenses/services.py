@@ -181,10 +181,18 @@ def _release_inactive(
     if policy.release_after_days:
         # Grace period: remember when a run first saw the person inactive; forget it if they
         # came back; release once the period is over.
-        licensed.filter(inactive, inactive_since__isnull=True).update(inactive_since=now)
-        licensed.filter(person__status=User.Status.ACTIVE, inactive_since__isnull=False).update(
-            inactive_since=None
+        newly_inactive = list(
+            licensed.filter(inactive, inactive_since__isnull=True).values_list("pk", flat=True)
         )
+        back = list(
+            licensed.filter(
+                person__status=User.Status.ACTIVE, inactive_since__isnull=False
+            ).values_list("pk", flat=True)
+        )
+        if newly_inactive:
+            PersonLicense.objects.filter(pk__in=newly_inactive).update(inactive_since=now)
+        if back:
+            PersonLicense.objects.filter(pk__in=back).update(inactive_since=None)
         due = licensed.filter(
             inactive, inactive_since__lte=now - timedelta(days=policy.release_after_days)
         )
@@ -215,21 +223,34 @@ def _release_inactive(
 
 
 def _line_refresh(organization: Organization, policy: LicensePolicy, now: datetime) -> None:
+    """People who became inactive or ineligible leave the line; restored ones rejoin at its end.
+
+    The pks are read first so that a pass with nothing to change writes nothing.
+    """
     unlicensed = PersonLicense.objects.filter(organization=organization, state=UNLICENSED)
     eligible = _eligible_q(policy, prefix="person__")
-    leaving = unlicensed.filter(waiting_since__isnull=False)
+    in_line = unlicensed.filter(waiting_since__isnull=False)
     if eligible is None:
-        leaving.update(waiting_since=None, updated_at=now)
-        return
-    leaving.filter(~Q(person__status=User.Status.ACTIVE) | ~eligible).update(
-        waiting_since=None, updated_at=now
-    )
-    unlicensed.filter(
-        eligible,
-        waiting_since__isnull=True,
-        unassigned_by_admin=False,
-        person__status=User.Status.ACTIVE,
-    ).update(waiting_since=now, updated_at=now)
+        leaving = list(in_line.values_list("pk", flat=True))
+        joining = []
+    else:
+        leaving = list(
+            in_line.filter(~Q(person__status=User.Status.ACTIVE) | ~eligible).values_list(
+                "pk", flat=True
+            )
+        )
+        joining = list(
+            unlicensed.filter(
+                eligible,
+                waiting_since__isnull=True,
+                unassigned_by_admin=False,
+                person__status=User.Status.ACTIVE,
+            ).values_list("pk", flat=True)
+        )
+    if leaving:
+        PersonLicense.objects.filter(pk__in=leaving).update(waiting_since=None, updated_at=now)
+    if joining:
+        PersonLicense.objects.filter(pk__in=joining).update(waiting_since=now, updated_at=now)
 
 
 def _used(organization: Organization) -> int:

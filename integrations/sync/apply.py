@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
+from licenses.services import seats_reconcile
 from usermanagement import directory
 from usermanagement.models import Group, GroupMembership, User
 
@@ -415,6 +416,10 @@ class UserSync:
         # Deferred email changes: the addresses may be free now.
         if self.deferred:
             self._apply_deferred()
+        if not self.dry_run:
+            # Seats follow the people just applied, in the same run and under its lock: one
+            # set-based pass (licenses.services.seats_reconcile), counted on the run.
+            self.recorder.counts.update(seats_reconcile(organization=self.organization).counts())
         return held, removable
 
     def _apply_deferred(self) -> None:
@@ -509,6 +514,8 @@ def held_apply(*, run: SyncRun, approve: bool, acting_user) -> int:
         SyncChange.objects.filter(
             run=run, object_type="user", object_id__in=[str(pk) for pk in applied], applied=False
         ).update(applied=True)
+        # Approved removals release seats (policy) and the line gets them.
+        seats_reconcile(organization=organization, acting_user=acting_user)
     for google_state, group_pks in silent.items():
         directory.people_google_state_set(pks=group_pks, google_state=google_state)
     return len(changes)
