@@ -111,14 +111,5 @@ def person_license(*, person: User) -> PersonLicense | None:
     return PersonLicense.objects.filter(person=person).first()
 
 
-def license_allows_sign_in(*, person: User) -> bool:
-    """People without a seat cannot sign in. No row yet = not counted yet (an organization that
-    has not synced): allowed, so that the admin who signed up can always start."""
-    state = (
-        PersonLicense.objects.filter(person=person).values_list("state", flat=True).first()
-    )
-    return state != PersonLicense.State.UNLICENSED
-
-
 def seat_alerts_open(*, organization: Organization) -> list[SeatAlert]:
     return list(SeatAlert.objects.filter(organization=organization, cleared_at__isnull=True))

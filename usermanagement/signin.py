@@ -58,9 +58,12 @@ def sign_in_refusal(*, person: User) -> SignInRefusal | None:
     if person.status != User.Status.ACTIVE:
         return SignInRefusal(reason=person.status, person=person, admins=_admins(person))
     seat = PersonLicense.objects.filter(person=person).only("state", "waiting_since").first()
-    if seat is not None and seat.state == PersonLicense.State.UNLICENSED:
+    # No seat row yet: people Hearth got from Google wait for the sync to count them (a run
+    # that failed midway); the admin who signed up and invited admins are not held back.
+    uncounted = seat is None and person.google_id is not None
+    if uncounted or (seat is not None and seat.state == PersonLicense.State.UNLICENSED):
         position = None
-        if seat.waiting_since is not None:
+        if seat is not None and seat.waiting_since is not None:
             position = waiting_positions(
                 organization=person.organization, person_ids=[person.pk]
             ).get(person.pk)

@@ -1,26 +1,72 @@
+"""User Management → People: the list (search, filters, sorting, pages, bulk seats) and a
+person's page. Reads come from usermanagement.selectors; the buttons post to the services'
+views (views_licenses, views_admins)."""
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from integrations.models import SyncChange
+from licenses.selectors import waiting_positions
 from organizations.tenancy import organization_admin_required, scoped_get_or_404
 
 from . import selectors
 from .models import User
 
 PEOPLE_PER_PAGE = 50
+HISTORY_SHOWN = 50
 
 
 @organization_admin_required
 def person_list(request):
-    search = request.GET.get("q", "")[:200]
-    people = selectors.person_list(organization=request.organization, search=search)
+    organization = request.organization
+    filters = selectors.PeopleFilters.from_query(request.GET)
+    people = selectors.person_list(organization=organization, filters=filters)
     page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
-    template = (
-        "usermanagement/_person_rows.html" if request.htmx else "usermanagement/person_list.html"
-    )
-    return render(request, template, {"page": page, "search": search})
+    waiting = [
+        person.pk
+        for person in page
+        if getattr(person, "license", None) is not None and person.license.is_waiting
+    ]
+    context = {
+        "page": page,
+        "filters": filters,
+        "search": filters.search,
+        "positions": waiting_positions(organization=organization, person_ids=waiting),
+        "tab": "people",
+    }
+    if request.htmx:
+        return render(request, "usermanagement/_person_rows.html", context)
+    context["org_units"] = selectors.org_units(organization=organization)
+    context["groups"] = selectors.groups_for_filter(organization=organization)
+    return render(request, "usermanagement/person_list.html", context)
 
 
 @organization_admin_required
 def person_detail(request, person_id: int):
-    person = scoped_get_or_404(User, request.organization, pk=person_id)
-    return render(request, "usermanagement/person_detail.html", {"person": person})
+    organization = request.organization
+    person = scoped_get_or_404(User.objects.select_related("license"), organization, pk=person_id)
+    seat = getattr(person, "license", None)
+    position = None
+    if seat is not None and seat.is_waiting:
+        position = waiting_positions(organization=organization, person_ids=[person.pk]).get(
+            person.pk
+        )
+    history = (
+        SyncChange.objects.filter(
+            object_type="user", object_id=str(person.pk), run__organization=organization
+        )
+        .select_related("run")
+        .order_by("-run__created_at", "-id")[:HISTORY_SHOWN]
+    )
+    return render(
+        request,
+        "usermanagement/person_detail.html",
+        {
+            "person": person,
+            "seat": seat,
+            "position": position,
+            "memberships": selectors.person_groups(person=person),
+            "history": history,
+            "tab": "people",
+        },
+    )

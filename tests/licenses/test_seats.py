@@ -12,6 +12,7 @@ from notifications.models import EmailLog
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory, UserFactory
 from usermanagement.models import User
+from usermanagement.signin import sign_in_refusal
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,8 @@ def test_unassign_keeps_a_licensed_admin_and_does_not_refill_from_the_line(org):
     assert people[0].session_generation == generation + 1
     row = PersonLicense.objects.get(person=people[0])
     assert row.state == "unlicensed" and row.unassigned_by_admin and row.waiting_since is None
-    assert not selectors.license_allows_sign_in(person=people[0])
+    assert sign_in_refusal(person=people[0]).reason == "unlicensed"
+    assert sign_in_refusal(person=people[1]) is None
     # The next pass gives the freed seat to the line, not back to the unassigned person.
     result = services.seats_reconcile(organization=org, acting_user=org.admin)
     assert result.assigned == [people[4].pk]

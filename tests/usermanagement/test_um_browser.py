@@ -18,7 +18,6 @@ from integrations import services
 from integrations.models import SyncRun
 from integrations.sync.runs import sync_run_execute, sync_run_now
 from licenses.models import PersonLicense
-from licenses.services import seats_reconcile
 from tests.conftest import screenshot
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import TEST_PASSWORD, AdminFactory
@@ -209,7 +208,6 @@ def google_sign_in(page, live_server, email: str) -> None:
 def test_synced_person_signs_in_with_google_and_one_without_a_seat_is_told_why(
     live_server, page, chromium, acme
 ):
-    seats_reconcile(organization=acme.organization)
     licensed = (
         PersonLicense.objects.filter(
             organization=acme.organization, state="licensed", person__role="member"
@@ -251,7 +249,6 @@ def test_seats_single_and_bulk_no_seats_left_and_the_waiting_line_in_order(
 ):
     acme = connect(google_sandbox, users=60, seats=25)
     organization = acme.organization
-    seats_reconcile(organization=organization)
     licensed = lambda: PersonLicense.objects.filter(  # noqa: E731
         organization=organization, state="licensed"
     ).count()

@@ -40,3 +40,27 @@ CHANGE_LABELS = {
 @register.filter
 def change_label(kind: str) -> str:
     return CHANGE_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field: str, label: str) -> str:
+    """A column header that sorts by `field`, toggling the direction when already sorted."""
+    from django.utils.html import format_html
+
+    current = context["request"].GET.get("sort", "name")
+    target = f"-{field}" if current == field else field
+    marker = ""
+    if current.lstrip("-") == field:
+        marker = " ▲" if not current.startswith("-") else " ▼"
+    query = query_with(context, sort=target, page="")
+    return format_html(
+        '<a class="link-body-emphasis text-decoration-none" href="?{}">{}{}</a>',
+        query,
+        label,
+        marker,
+    )
