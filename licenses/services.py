@@ -106,19 +106,31 @@ def org_unit_q(paths: Iterable[str], *, prefix: str = "") -> Q:
     return query
 
 
-def _eligible_q(policy: LicensePolicy, *, prefix: str = "") -> Q | None:
-    """Who auto-assign applies to (None = nobody). People Hearth did not get from Google
-    (the admin who signed up, invited admins) are never excluded by an org-unit choice."""
+def _eligible_q(policy: LicensePolicy, *, prefix: str = "") -> Q:
+    """Who joins the waiting line (and so gets free seats automatically).
+
+    Hearth admins always do, whatever the policy: an organization must not lock its own admins
+    out by turning auto-assign off. People Hearth did not get from Google (the admin who
+    signed up, invited admins) are never excluded by an org-unit choice.
+    """
+    admins = Q(**{f"{prefix}role": User.Role.ADMIN})
     if not policy.auto_assign:
-        return None
+        return admins
     if not policy.auto_assign_org_units:
         return Q()
-    return Q(**{f"{prefix}google_id__isnull": True}) | org_unit_q(
-        policy.auto_assign_org_units, prefix=f"{prefix}"
+    return (
+        admins
+        | Q(**{f"{prefix}google_id__isnull": True})
+        | org_unit_q(policy.auto_assign_org_units, prefix=prefix)
     )
 
 
-def auto_assign_eligible(policy: LicensePolicy, *, google_id, org_unit_path: str) -> bool:
+def auto_assign_eligible(
+    policy: LicensePolicy, *, google_id, org_unit_path: str, is_admin: bool = False
+) -> bool:
+    """The same rule as _eligible_q, for one person in Python."""
+    if is_admin:
+        return True
     if not policy.auto_assign:
         return False
     if not policy.auto_assign_org_units or google_id is None:
@@ -152,7 +164,7 @@ def _rows_create(organization: Organization, policy: LicensePolicy, now: datetim
     """Rows for people without one; the eligible active ones join the line at their arrival."""
     new_people = list(
         User.objects.filter(organization=organization, license__isnull=True).values_list(
-            "pk", "google_id", "org_unit_path", "status", "date_joined"
+            "pk", "google_id", "org_unit_path", "status", "date_joined", "role"
         )
     )
     if not new_people:
@@ -164,10 +176,15 @@ def _rows_create(organization: Organization, policy: LicensePolicy, now: datetim
             state=UNLICENSED,
             waiting_since=date_joined
             if status == User.Status.ACTIVE
-            and auto_assign_eligible(policy, google_id=google_id, org_unit_path=org_unit_path)
+            and auto_assign_eligible(
+                policy,
+                google_id=google_id,
+                org_unit_path=org_unit_path,
+                is_admin=role == User.Role.ADMIN,
+            )
             else None,
         )
-        for pk, google_id, org_unit_path, status, date_joined in new_people
+        for pk, google_id, org_unit_path, status, date_joined, role in new_people
     ]
     PersonLicense.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
@@ -230,23 +247,19 @@ def _line_refresh(organization: Organization, policy: LicensePolicy, now: dateti
     unlicensed = PersonLicense.objects.filter(organization=organization, state=UNLICENSED)
     eligible = _eligible_q(policy, prefix="person__")
     in_line = unlicensed.filter(waiting_since__isnull=False)
-    if eligible is None:
-        leaving = list(in_line.values_list("pk", flat=True))
-        joining = []
-    else:
-        leaving = list(
-            in_line.filter(~Q(person__status=User.Status.ACTIVE) | ~eligible).values_list(
-                "pk", flat=True
-            )
+    leaving = list(
+        in_line.filter(~Q(person__status=User.Status.ACTIVE) | ~eligible).values_list(
+            "pk", flat=True
         )
-        joining = list(
-            unlicensed.filter(
-                eligible,
-                waiting_since__isnull=True,
-                unassigned_by_admin=False,
-                person__status=User.Status.ACTIVE,
-            ).values_list("pk", flat=True)
-        )
+    )
+    joining = list(
+        unlicensed.filter(
+            eligible,
+            waiting_since__isnull=True,
+            unassigned_by_admin=False,
+            person__status=User.Status.ACTIVE,
+        ).values_list("pk", flat=True)
+    )
     if leaving:
         PersonLicense.objects.filter(pk__in=leaving).update(waiting_since=None, updated_at=now)
     if joining:

@@ -26,18 +26,18 @@ class ScopeForm(forms.Form):
     scope = forms.ChoiceField(
         label="Who is synced",
         choices=[(WHOLE, "The whole domain"), (CHOSEN, "Only chosen organizational units")],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     included = forms.MultipleChoiceField(
         label="Organizational units to sync",
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="Sub-units are included.",
     )
     excluded = forms.MultipleChoiceField(
         label="Organizational units to leave out",
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="Never synced, even inside a chosen unit.",
     )
 
@@ -57,6 +57,13 @@ class ScopeForm(forms.Form):
 
 
 class SafetyForm(forms.Form):
+    def __init__(self, *args, default: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if default is not None:
+            self.fields["deactivation_threshold"].widget.attrs["placeholder"] = (
+                f"Default rule: {default} today"
+            )
+
     deactivation_threshold = forms.IntegerField(
         label="Hold removals above",
         required=False,
@@ -74,8 +81,9 @@ class LicensePolicyForm(forms.Form):
     auto_assign_org_units = forms.CharField(
         label="Only for these organizational units",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "/Sales\n/Engineering"}),
-        help_text="One per line; empty means everyone. People outside them wait for an admin.",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Everyone"}),
+        help_text="One per line, e.g. /Sales; empty means everyone. People outside them get a "
+        "seat only from an admin.",
     )
     release_after_days = forms.IntegerField(
         label="Release the seat of deactivated or archived people after (days)",

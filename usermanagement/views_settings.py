@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from integrations import services as integration_services
 from integrations.errors import IntegrationError, IntegrationStateError, SyncAllUsersTooSoon
 from integrations.models import Integration, SyncChange, SyncRun
+from integrations.sync import planning
 from integrations.sync_review import sync_plan_approve, sync_plan_reject
 from licenses import selectors as seats
 from licenses.services import license_policy_update
@@ -88,7 +89,12 @@ def settings_page(request):
             "held_plans": _held_plans(organization),
             "usage": seats.seats_usage(organization=organization),
             "safety_form": SafetyForm(
-                initial={"deactivation_threshold": integration.deactivation_threshold}
+                initial={"deactivation_threshold": integration.deactivation_threshold},
+                default=planning.removal_threshold(
+                    active_people=scoped(User, organization)
+                    .filter(status=User.Status.ACTIVE)
+                    .count()
+                ),
             ),
             "policy": policy,
             "policy_form": LicensePolicyForm(

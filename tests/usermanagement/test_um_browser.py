@@ -310,3 +310,83 @@ def test_seats_single_and_bulk_no_seats_left_and_the_waiting_line_in_order(
     assert "No seats left" in message or "Not enough seats" in message, message
     assert licensed() == 25
     screenshot(page, "um-licenses-no-seats-left")
+
+
+# --- people -------------------------------------------------------------------------------------
+
+
+def test_find_a_person_among_thousands_and_manage_their_seat(live_server, page):
+    organization = OrganizationFactory(name="Big Corp", primary_domain="big.example")
+    admin = AdminFactory(
+        organization=organization, email="admin@big.example", first_name="Ada", last_name="Admin"
+    )
+    User.objects.bulk_create(
+        User(
+            organization=organization,
+            email=f"person{n:05d}@big.example",
+            first_name=f"Person{n}",
+            last_name=f"Number{n:05d}",
+            google_id=f"g{n}",
+            org_unit_path="/Sales" if n % 3 else "/Engineering",
+        )
+        for n in range(3000)
+    )
+    needle = User.objects.create(
+        organization=organization,
+        email="zoe.quartermaine@big.example",
+        first_name="Zoë",
+        last_name="Quartermaine",
+        google_id="g-zoe",
+        aliases=["zq@big.example"],
+        org_unit_path="/Engineering/Platform",
+        title="Staff Engineer",
+    )
+    organization.seats_purchased = 3001
+    organization.save()
+    from licenses.services import license_policy_update
+
+    license_policy_update(
+        organization=organization,
+        acting_user=admin,
+        auto_assign=False,
+        auto_assign_org_units=[],
+        release_after_days=0,
+    )
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server.url}/panel/users/")
+    assert page.get_by_test_id("people-count").inner_text() == "3,002" or (
+        page.get_by_test_id("people-count").inner_text() == "3002"
+    )
+    screenshot(page, "um-people-list")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Search by name, email or alias").press_sequentially("quarterm", delay=40)
+    page.get_by_test_id("people").get_by_text("zoe.quartermaine@big.example").wait_for()
+    assert page.get_by_test_id("people-count").inner_text() == "1"
+    assert page.evaluate("window.notReloaded") is True  # htmx swapped the rows only
+    assert "q=quarterm" in page.url
+    screenshot(page, "um-people-search")
+    # by alias, too
+    page.get_by_label("Search by name, email or alias").fill("zq@big")
+    page.wait_for_url(re.compile(r"q=zq%40big"))
+    page.get_by_test_id("people").get_by_text("zoe.quartermaine@big.example").wait_for()
+
+    # bulk (a selection of one) from the list: assign
+    page.get_by_label(f"Select {needle.display_name}").check()
+    page.get_by_role("button", name="Assign seats", exact=True).click()
+    assert "Seat assigned to 1 person." in flash(page)
+    assert "q=zq%40big" in page.url  # back on the same search
+
+    # single from the person's page: unassign
+    page.get_by_role("link", name="Zoë Quartermaine").click()
+    page.get_by_test_id("managed-by-google").wait_for()
+    assert "Licensed" in page.get_by_test_id("person-seat").inner_text()
+    screenshot(page, "um-person")
+    page.get_by_role("button", name="Unassign seat").click()
+    assert "Seat unassigned from 1 person." in flash(page)
+    assert "Unlicensed" in page.get_by_test_id("person-seat").inner_text()
+
+    # filters: Engineering (sub-units included) and sorting by email descending
+    page.goto(f"{live_server.url}/panel/users/?org_unit=/Engineering&sort=-email")
+    first_row = page.get_by_test_id("people").locator("tbody tr").first.inner_text()
+    assert "zoe.quartermaine@big.example" in first_row
+    screenshot(page, "um-people-filtered")
