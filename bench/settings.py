@@ -39,3 +39,8 @@ if _ROUTING not in MIDDLEWARE:  # noqa: F405
 # scenario 3 leaves Hearth's default, Google's 2,400 queries per minute.
 if os.environ.get("BENCH_GOOGLE_QUOTA_PER_MINUTE"):
     GOOGLE_QUOTA_PER_MINUTE = int(os.environ["BENCH_GOOGLE_QUOTA_PER_MINUTE"])
+
+# A view that fails is reported once by the harness ("could not measure", the traceback in the
+# run's log directory); Django's own error log would print it again for every request.
+LOGGING["loggers"]["django.request"] = {"level": "CRITICAL"}  # noqa: F405
+LOGGING["loggers"]["django_structlog"] = {"level": "CRITICAL"}  # noqa: F405

@@ -162,7 +162,7 @@ def run(ctx) -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
+    from django.urls import NoReverseMatch, reverse
 
     scale = ctx.scale[KEY]
     started = time.perf_counter()
@@ -170,7 +170,10 @@ def run(ctx) -> dict:
     seed_seconds = time.perf_counter() - started
     client = Client()
     client.force_login(admin)
-    url = reverse("person_list")
+    try:
+        url = reverse("usermanagement:person_list")
+    except NoReverseMatch:
+        url = reverse("person_list")
     figures = {
         "people": scale["people"],
         "seed_seconds": round(seed_seconds, 2),
