@@ -68,7 +68,7 @@ def test_member_is_refused_the_admin_panel(client):
     assert client.get(reverse("person_list")).status_code == 403
 
 
-def test_deactivated_person_cannot_sign_in(client):
+def test_deactivated_person_cannot_sign_in_and_is_told_why(client):
     person = UserFactory(status=User.Status.DEACTIVATED)
 
     response = client.post(
@@ -76,5 +76,5 @@ def test_deactivated_person_cannot_sign_in(client):
     )
 
     assert "_auth_user_id" not in client.session
-    assert response.status_code in (200, 302)
-    assert not response.wsgi_request.user.is_authenticated
+    assert response.status_code == 403
+    assert "Your account is deactivated" in response.content.decode()
