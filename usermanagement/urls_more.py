@@ -20,6 +20,9 @@ urlpatterns = [
     path("admins/<int:person_id>/revoke/", views_admins.admin_revoke, name="admin_revoke"),
     path("g-suite-settings/", views_settings.settings_page, name="gsuite_settings"),
     path("g-suite-settings/scope/", views_settings.scope, name="gsuite_scope"),
+    path(
+        "g-suite-settings/sync-account/", views_settings.sync_account, name="gsuite_sync_account"
+    ),
     path("g-suite-settings/safety/", views_settings.safety, name="gsuite_safety"),
     path("g-suite-settings/licenses/", views_settings.license_policy, name="gsuite_license_policy"),
     path("g-suite-settings/sync-all-users/", views_settings.sync_all_users, name="sync_all_users"),

@@ -290,3 +290,42 @@ def plan_approve(request, run_id: int):
 @organization_admin_required
 def plan_reject(request, run_id: int):
     return _review(request, run_id, approve=False)
+
+
+@organization_admin_required
+def sync_account(request):
+    """*Change sync account?* for a running integration: a Hearth admin who is a G Suite admin
+    makes their own account the sync account (like Path A: nobody is volunteered). Hearth checks
+    the access with it first (integration_finalize); the previous account stays on failure."""
+    integration = _integration(request)
+    if integration is None or integration.state not in (
+        Integration.State.ACTIVE,
+        Integration.State.ERROR,
+    ):
+        return redirect("integrations:change")
+    if request.method == "POST":
+        try:
+            integration_services.integration_finalize(
+                organization=request.organization,
+                sync_account=request.user,
+                acting_user=request.user,
+            )
+        except IntegrationError as error:
+            messages.error(request, f"{error.headline} {error.fix}")
+        else:
+            messages.success(
+                request,
+                f"{request.user.email} is now the sync account. A sync has started with it.",
+            )
+            return redirect("usermanagement:gsuite_settings")
+    colleagues = (
+        scoped(User, request.organization)
+        .filter(role=User.Role.ADMIN, status=User.Status.ACTIVE, google_is_admin=True)
+        .exclude(pk=request.user.pk)
+        .order_by("last_name", "first_name")
+    )
+    return render(
+        request,
+        "usermanagement/settings/sync_account.html",
+        {"integration": integration, "colleagues": colleagues, "tab": "settings"},
+    )

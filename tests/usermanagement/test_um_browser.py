@@ -261,7 +261,7 @@ def test_seats_single_and_bulk_no_seats_left_and_the_waiting_line_in_order(
     screenshot(page, "um-licenses-full")
 
     # single: no seat left for the first in line
-    line.locator("tbody tr").first.get_by_role("button", name="Assign seat").is_disabled()
+    assert "No seat free" in line.locator("tbody tr").first.inner_text()
 
     # bulk unassign a group, then assigning the same group again works; a bigger one does not
     group = (
@@ -300,6 +300,18 @@ def test_seats_single_and_bulk_no_seats_left_and_the_waiting_line_in_order(
     head = page.get_by_test_id("waiting-line").locator("tbody tr").first.inner_text()
     assert head != first_waiting
     screenshot(page, "um-licenses-line-filled")
+
+    # single: free one seat, then give it to the first in line with its own button
+    page.goto(f"{live_server.url}/panel/users/people/{line_before[0]}/")
+    page.get_by_role("button", name="Unassign seat").click()
+    assert "Seat unassigned from 1 person." in flash(page)
+    open_tab(page, live_server, "Licenses")
+    head_row = page.get_by_test_id("waiting-line").locator("tbody tr").first
+    head_email = head_row.locator(".small").first.inner_text()
+    head_row.get_by_role("button", name="Assign seat").click()
+    assert "Seat assigned to 1 person." in flash(page)
+    assert PersonLicense.objects.get(person__email=head_email).state == "licensed"
+    assert licensed() == 25
 
     # bulk assign an org unit while no seat is free: a clear message, nobody assigned
     page.get_by_label("Everyone in an organizational unit").select_option("/Engineering")
