@@ -73,7 +73,7 @@ TINY = {  # the smoke test (tests/bench): every piece once, in seconds
         "qpm": 2_400,
     },
     "many_orgs": {"organizations": 3, "users": 10, "workers": 2, "interval_seconds": 300},
-    "people_list": {"people": 300, "repeats": 2},
+    "people_list": {"people": 200, "repeats": 1},
     "sandbox_page": {"users": 600, "page_size": 500},
 }
 
