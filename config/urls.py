@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("integrations.urls_public")),
     path("panel/integrations/", include("integrations.urls")),
     path("panel/users/", include("usermanagement.urls")),
+    path("panel/users/", include("usermanagement.urls_more")),
     path("invitations/", include("invitations.urls")),
 ]
