@@ -61,11 +61,12 @@ def seats_usage(*, organization: Organization) -> SeatsUsage:
 
 
 def _line(organization: Organization):
+    # Every reconcile takes people who are no longer active out of the line, so the line is
+    # read from the license rows alone (the partial index), without joining people.
     return PersonLicense.objects.filter(
         organization=organization,
         state=PersonLicense.State.UNLICENSED,
         waiting_since__isnull=False,
-        person__status=User.Status.ACTIVE,
     ).annotate(
         position=Window(RowNumber(), order_by=[F("waiting_since").asc(), F("person_id").asc()])
     )

@@ -80,7 +80,8 @@ def person_list(
     filters = filters or PeopleFilters(search=search)
     people = scoped(User, organization)
     if filters.status == "current":
-        people = people.exclude(status=User.Status.ARCHIVED)
+        # IN rather than NOT: the count can then be an index-only scan of (organization, status)
+        people = people.filter(status__in=[User.Status.ACTIVE, User.Status.DEACTIVATED])
     elif filters.status != "all":
         people = people.filter(status=filters.status)
     if filters.search:
