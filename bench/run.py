@@ -74,6 +74,7 @@ def main(argv=None) -> int:
     wanted = [m for m in ALL if not args.only or m.KEY in args.only.split(",")]
     results = {"scale": scale["name"], **machine.describe(), "parameters": scale, "scenarios": {}}
     ctx = Context(env, scale)
+    out = Path(args.results) if args.results else report.RESULTS
     failed = False
     try:
         for module in wanted:
@@ -89,10 +90,12 @@ def main(argv=None) -> int:
                 print(f"  could not measure: {entry['error']}", flush=True)
             entry["seconds"] = round(time.perf_counter() - started, 1)
             results["scenarios"][module.KEY] = entry
+            # written after every scenario too: a long run that is stopped keeps what it measured
+            report.results_write(results, out)
     finally:
         env.close()
     report.table_print(results, wanted)
-    path = report.results_write(results, Path(args.results) if args.results else report.RESULTS)
+    path = report.results_write(results, out)
     print(
         f"Wrote {path}"
         + (f"; some scenarios could not be measured (logs in {env.logs})" if failed else "")
