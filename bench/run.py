@@ -56,6 +56,15 @@ def parse(argv):
 
 def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    from .scenarios import BY_KEY
+
+    unknown = set(args.only.split(",")) - set(BY_KEY) if args.only else set()
+    if unknown:
+        print(
+            f"Unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(BY_KEY)}",
+            file=sys.stderr,
+        )
+        return 2
     # `kill -USR1 <pid>` prints where a stuck run is, without stopping it
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     scale = SCALES[args.scale]
