@@ -228,7 +228,10 @@ def history(request):
     runs = scoped(SyncRun, request.organization).select_related("requested_by")
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "usermanagement/settings/history.html", {"page": page, "tab": "settings"}
+        request,
+        "usermanagement/settings/history.html",
+        # The "held for review" email links here: the plans waiting for review come first.
+        {"page": page, "held_plans": _held_plans(request.organization), "tab": "settings"},
     )
 
 

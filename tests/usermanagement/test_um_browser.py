@@ -21,7 +21,6 @@ from licenses.models import PersonLicense
 from tests.conftest import screenshot
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import TEST_PASSWORD, AdminFactory
-from tests.usermanagement.um_fixtures import um_urls  # noqa: F401
 from usermanagement.models import Group, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

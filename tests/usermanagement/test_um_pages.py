@@ -10,7 +10,6 @@ from licenses import services as seats
 from licenses.models import PersonLicense
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory, UserFactory
-from tests.usermanagement.um_fixtures import um_urls  # noqa: F401
 from usermanagement.models import Group, GroupMembership, User
 
 pytestmark = pytest.mark.django_db
@@ -185,6 +184,9 @@ def test_held_plan_lists_who_would_be_removed_and_can_be_rejected(client, admin,
     for victim in victims:
         assert victim.email in page
     assert "Approve: remove 3" in page
+    # the "held for review" email links to the history, which leads with the plan too
+    history = client.get(reverse("usermanagement:sync_history")).content.decode()
+    assert victims[0].email in history and "Approve: remove 3" in history
     client.post(reverse("usermanagement:sync_plan_reject", args=[run.pk]))
     run.refresh_from_db()
     assert run.review == SyncRun.Review.REJECTED

@@ -10,7 +10,6 @@ from integrations.models import SyncChange, SyncRun
 from licenses import services as seats
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory, UserFactory
-from tests.usermanagement.um_fixtures import um_urls  # noqa: F401
 from usermanagement.models import Group, GroupMembership, User
 
 pytestmark = pytest.mark.django_db

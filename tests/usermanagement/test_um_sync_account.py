@@ -8,7 +8,6 @@ from integrations.models import Integration, SyncRun
 from integrations.sync.runs import sync_run_now
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory
-from tests.usermanagement.um_fixtures import um_urls  # noqa: F401
 from usermanagement.models import User
 from usermanagement.roles import person_admin_grant
 
