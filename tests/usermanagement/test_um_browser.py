@@ -401,3 +401,26 @@ def test_find_a_person_among_thousands_and_manage_their_seat(live_server, page):
     first_row = page.get_by_test_id("people").locator("tbody tr").first.inner_text()
     assert "zoe.quartermaine@big.example" in first_row
     screenshot(page, "um-people-filtered")
+
+
+# --- Hearth admins ------------------------------------------------------------------------------
+
+
+def test_hearth_admins_make_invite_revoke_and_always_one(live_server, page, acme):
+    colleague = acme.people().filter(role="member", status="active").order_by("email").first()
+    sign_in(page, live_server)
+    open_tab(page, live_server, "Hearth admins")
+    admins = page.get_by_test_id("admins")
+    assert "The last admin who can sign in" in admins.inner_text()
+    page.get_by_label("Email address").fill(colleague.email)
+    page.get_by_role("button", name="Add admin").click()
+    assert f"{colleague.display_name} is now a Hearth admin." in flash(page)
+    page.get_by_label("Email address").fill(f"new.colleague@{DOMAIN}")
+    page.get_by_role("button", name="Add admin").click()
+    assert f"Invitation sent to new.colleague@{DOMAIN}" in flash(page)
+    assert f"new.colleague@{DOMAIN}" in page.get_by_role("list").last.inner_text()
+    screenshot(page, "um-admins")
+    row = page.get_by_test_id("admins").locator("tr", has_text=colleague.email)
+    row.get_by_role("button", name="Revoke admin").click()
+    assert f"{colleague.display_name} is no longer a Hearth admin." in flash(page)
+    assert "The last admin who can sign in" in page.get_by_test_id("admins").inner_text()
