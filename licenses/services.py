@@ -164,10 +164,12 @@ def _rows_create(organization: Organization, policy: LicensePolicy, now: datetim
     """Rows for people without one, in one INSERT ... SELECT (no rows travel through Python:
     the first sync of 100,000 people creates 100,000 rows). The eligible active ones join the
     line at their arrival (date_joined)."""
+    uncounted = User.objects.filter(organization=organization, license__isnull=True).order_by()
+    if not uncounted.exists():
+        return 0  # the usual re-sync: nothing written
     eligible = Q(status=User.Status.ACTIVE) & _eligible_q(policy)
     select = (
-        User.objects.filter(organization=organization, license__isnull=True)
-        .annotate(
+        uncounted.annotate(
             line=Case(When(eligible, then=F("date_joined")), default=None),
             at=Value(now, output_field=DateTimeField()),
         )
