@@ -133,9 +133,12 @@ def sync_all_users(request):
 def run_progress(request, run_id: int):
     """The live progress bar (htmx polls this fragment until the run has finished)."""
     run = scoped_get_or_404(SyncRun, request.organization, pk=run_id)
-    return render(
-        request, "usermanagement/settings/_progress.html", {"run": run, "live": run.status in LIVE}
-    )
+    live = run.status in LIVE
+    response = render(request, "usermanagement/settings/_progress.html", {"run": run, "live": live})
+    if not live:
+        # The page's sync history reloads itself on this event (hx-trigger ... from:body).
+        response["HX-Trigger"] = "sync-finished"
+    return response
 
 
 @organization_admin_required

@@ -224,3 +224,17 @@ def test_group_and_org_unit_selection(org):
     )
     with pytest.raises(services.LicenseError):
         services.license_assign(organization=org, acting_user=org.admin, group=foreign)
+
+
+def test_hourly_task_reconciles_organizations_with_a_grace_period(org):
+    from licenses.tasks import seats_grace_release
+
+    policy = services.license_policy_get(organization=org)
+    policy.release_after_days = 2
+    policy.save()
+    person = _people(org, 1)[0]
+    services.seats_reconcile(organization=org)
+    User.objects.filter(pk=person.pk).update(status=User.Status.DEACTIVATED)
+    seats_grace_release()
+    row = PersonLicense.objects.get(person=person)
+    assert row.state == "licensed" and row.inactive_since is not None  # the grace has begun

@@ -113,6 +113,10 @@ def test_sync_all_users_shows_live_progress_and_is_refused_again_within_a_day(
     worker.join(timeout=60)
     # htmx polling replaces the bar with the result, without a reload
     page.get_by_test_id("sync-progress").get_by_text("Sync All Users finished").wait_for()
+    # ... and the history below follows (it reloads itself when the run finishes)
+    page.get_by_test_id("sync-history").locator("tbody tr").first.get_by_text(
+        "Succeeded"
+    ).wait_for()
     screenshot(page, "um-sync-all-users-finished")
 
     page.reload()
