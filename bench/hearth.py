@@ -53,11 +53,7 @@ UNLIMITED = {"BENCH_GOOGLE_QUOTA_PER_MINUTE": "100000000"}
 
 def sync(env: BenchEnv, slug: str, *, quota: dict | None = None) -> ProcessRun:
     """`manage.py sync_directory SLUG --json` in a measured subprocess; must succeed."""
-    if sync_command_exists(env):
-        args = ("sync_directory", slug, "--json")
-    else:
-        args = ("bench.sync_run:main", slug)
-    run = run_probed(env, *args, extra_env=quota)
+    run = run_probed(env, "sync_directory", slug, "--json", extra_env=quota)
     summary = run.json()
     if run.exit_code != 0 or summary.get("status") != "succeeded":
         raise CouldNotMeasure(f"the sync of {slug} exited {run.exit_code}: {run.stdout[-500:]}")
@@ -78,10 +74,6 @@ def _sync_directory_help(env: BenchEnv) -> str:
         )
         _help["text"] = done.stdout if done.returncode == 0 else ""
     return _help["text"]
-
-
-def sync_command_exists(env: BenchEnv) -> bool:
-    return bool(_sync_directory_help(env))
 
 
 def fetch_only_source(env: BenchEnv) -> str:

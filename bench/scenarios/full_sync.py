@@ -172,9 +172,7 @@ def run(ctx) -> dict:
         "naive_seconds_extrapolated": round(naive_extrapolated, 1),
         "ratio_naive_to_hearth": round(naive_extrapolated / synced.command_seconds, 2),
         "user_pages_of_500": math.ceil(main.users / 500),
-        "sync_source": "sync_directory --json"
-        if hearth.sync_command_exists(env)
-        else "bench/sync_run.py (sync_run_execute, as the command)",
+        "sync_source": "sync_directory --json",
         "fetch_only_source": hearth.fetch_only_source(env),
     }
     return figures
