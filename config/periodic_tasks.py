@@ -25,6 +25,13 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         "(default 15 minutes) has elapsed and that has no run queued or running.",
     ),
     PeriodicTask(
+        name="Seats: release after the grace period",
+        task="licenses.tasks.seats_grace_release",
+        every_seconds=60 * 60,
+        description="Release seats of deactivated or archived people whose grace period "
+        "ended, also for organizations whose sync is not running.",
+    ),
+    PeriodicTask(
         name="Clear expired sessions",
         task="usermanagement.tasks.sessions_clear_expired",
         every_seconds=24 * 60 * 60,

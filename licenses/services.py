@@ -370,7 +370,7 @@ def _alerts_check(organization: Organization, *, used: int, total: int) -> list[
             "free": max(total - used, 0),
             "waiting": waiting,
             "licenses_url": _licenses_link(),
-            "support_email": getattr(settings, "SUPPORT_EMAIL", "support@hearth.example"),
+            "support_email": settings.SUPPORT_EMAIL,
         },
         organization=organization,
     )

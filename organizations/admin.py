@@ -7,4 +7,6 @@ from .models import Organization
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "primary_domain", "slug", "seats_purchased", "created_at")
     search_fields = ("name", "primary_domain", "slug")
-    readonly_fields = ("created_at",)
+    # Seats change through the "Change the number of purchased seats" action on License
+    # policies, which audits the change and hands new seats to the waiting line at once.
+    readonly_fields = ("created_at", "seats_purchased")

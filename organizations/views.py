@@ -1,6 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
+from licenses.selectors import seats_usage
+
 from .tenancy import organization_admin_required
 
 
@@ -27,5 +29,6 @@ def panel_overview(request):
         {
             "people_count": organization.people.exclude(status="archived").count(),
             "admin_count": organization.people.filter(role="admin", status="active").count(),
+            "seats": seats_usage(organization=organization),
         },
     )
