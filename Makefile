@@ -13,7 +13,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local SANDBOX_PORT=$(SANDBOX_PORT) SITE_URL=$(SITE_URL)
 TEST := DJANGO_SETTINGS_MODULE=config.settings.test
 
-.PHONY: run test lint venv chromium
+.PHONY: run test lint venv chromium bench bench-quick
 
 venv: $(STAMP)
 
@@ -38,6 +38,14 @@ test: venv chromium
 	$(BIN)/ruff check .
 	$(TEST) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST) $(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench — the benchmark at full scale (docs/benchmarks.md); writes bench/results.json
+bench: venv
+	$(BIN)/python -m bench --full
+
+## make bench-quick — every benchmark scenario at reduced scale, under 10 minutes
+bench-quick: venv
+	$(BIN)/python -m bench --quick
 
 lint: venv
 	$(BIN)/ruff check .
