@@ -29,11 +29,6 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding speed only
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 
-# The sandbox server tells its requests apart with this middleware; it must come first.
-_ROUTING = "googlesandbox.middleware.SandboxRoutingMiddleware"
-if _ROUTING not in MIDDLEWARE:  # noqa: F405
-    MIDDLEWARE = [_ROUTING, *MIDDLEWARE]  # noqa: F405
-
 # Scenarios 1 and 2 measure this machine, not Google's quota: the sandbox imposes none there and
 # the harness lifts the client's own per-minute gate to match (BENCH_GOOGLE_QUOTA_PER_MINUTE);
 # scenario 3 leaves Hearth's default, Google's 2,400 queries per minute.
@@ -45,4 +40,3 @@ if os.environ.get("BENCH_GOOGLE_QUOTA_PER_MINUTE"):
 LOGGING["loggers"]["django.request"] = {"level": "CRITICAL"}  # noqa: F405
 LOGGING["loggers"]["django_structlog"] = {"level": "CRITICAL"}  # noqa: F405
 
-ROOT_URLCONF = "bench.urls"
