@@ -21,22 +21,6 @@ from organizations.models import Organization
 
 from .models import Group, GroupMembership, User
 
-SYNCED_USER_FIELDS = (
-    "email",
-    "aliases",
-    "first_name",
-    "last_name",
-    "org_unit_path",
-    "title",
-    "department",
-    "phone",
-    "manager_email",
-    "photo_url",
-    "google_is_admin",
-    "google_archived",
-    "google_created_at",
-    "google_last_login_at",
-)
 SYNC_BATCH_SIZE = 1000
 
 
@@ -44,7 +28,8 @@ def people_create_synced(
     *, organization: Organization, records: Sequence[Mapping[str, Any]]
 ) -> list[User]:
     """Create synced people. Each record: google_id, google_etag, google_state, status, and
-    SYNCED_USER_FIELDS. They have no usable password (they sign in with Google)."""
+    the synced fields (integrations.sync.planning.USER_FIELDS). They have no usable password
+    (they sign in with Google)."""
     if not records:
         return []
     now = timezone.now()
