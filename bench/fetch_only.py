@@ -1,44 +1,33 @@
-"""The fetch-only pass, until the engine offers one: the engine's own fetch steps, no apply.
+"""The fetch-only pass through the engine's public `sync_fetch`: a sync's API calls, no apply.
 
-It calls the very functions and client methods integrations/sync/engine.py uses, in the same
-order and with the same split decision (the users listing is split by email prefix and fetched
-concurrently when the last run saw more than SPLIT_USERS_ABOVE people), the same client, the
-same concurrency settings: active users, deleted users, groups, every group's members. Pages
-are parsed (the client decodes JSON) and dropped. What it leaves out is the engine's
-`users.get` check of people a split listing missed — none in a steady directory.
+`integrations.sync.engine.sync_fetch` makes the very calls of a full sync, through the same
+fetching generators, in the same order, with the same client, concurrency and split decision
+(the users listing is split by email prefix and fetched concurrently when the last run saw more
+than SPLIT_USERS_ABOVE people): active users, deleted users, groups, every group's members.
+Pages are parsed (the client decodes JSON) and dropped. It leaves out the engine's `users.get`
+check of people a split listing missed — none in a steady directory.
 
-If `sync_directory --fetch-only` exists the harness uses that instead (bench/hearth.py).
+The harness runs `sync_directory ORG --fetch-only --json` (the same function) when the command
+offers it; this entry point remains for `--as-first-sync`, which the command does not expose.
 Run through bench.probe: `python -m bench.probe OUT bench.fetch_only:main ORG_SLUG
 [--as-first-sync]`.
 """
 
-import time
-
 
 def main(argv: list[str]) -> dict:
-    from integrations.google.client import google_client
-    from integrations.models import Integration
-    from integrations.sync import engine
+    from integrations.sync.engine import sync_fetch
+    from organizations.models import Organization
 
     slug, *flags = argv
-    integration = Integration.objects.select_related("sync_account").get(organization__slug=slug)
-    started = time.perf_counter()
-    client = google_client(subject=integration.sync_account.email)
     # `--as-first-sync`: the calls of an organization's first sync (no previous run, so the
     # users listing is not split) even after that sync happened
-    previous = 0 if "--as-first-sync" in flags else engine._previous_total(integration)
-    split = previous > engine.SPLIT_USERS_ABOVE
-    counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0, "split": split}
-    for page in engine._user_pages(client, split=split):
-        counts["users"] += len(page)
-    for page in client.users_pages(show_deleted=True):
-        counts["deleted_users"] += len(page)
-    group_ids = set()
-    for page in client.groups_pages():
-        group_ids.update(resource["id"] for resource in page)
-    counts["groups"] = len(group_ids)
-    for _group_id, members in client.members_concurrent(sorted(group_ids)):
-        counts["memberships"] += len(members or [])
-    counts["api_calls"] = client.calls
-    counts["seconds"] = round(time.perf_counter() - started, 3)
-    return counts
+    fetched = sync_fetch(
+        organization=Organization.objects.get(slug=slug),
+        as_first_sync="--as-first-sync" in flags,
+    )
+    return {
+        **fetched["counts"],
+        "split": fetched["split"],
+        "api_calls": fetched["api_calls"],
+        "seconds": fetched["seconds"],
+    }

@@ -15,9 +15,12 @@ Flow (`sync_execute`):
    end, after every listing completed.
 
 `sync_user` / `sync_group` (for real-time sync later) run the same plan/apply path for one
-person or one group.
+person or one group. `sync_fetch` (`sync_directory --fetch-only`, the benchmark's floor) reads
+through the very same fetching generators as `sync_execute` and drops the pages: no planning,
+no apply, no run recorded.
 """
 
+import time
 from collections.abc import Iterator
 
 import structlog
@@ -138,10 +141,30 @@ def _previous_total(integration: Integration) -> int:
     return last or 0
 
 
+def _split_users(integration: Integration) -> bool:
+    """Whether the users listing is split by email prefix and fetched concurrently."""
+    return _previous_total(integration) > SPLIT_USERS_ABOVE
+
+
 def _user_pages(client: GoogleClient, *, split: bool) -> Iterator[list[dict]]:
     if split:
         return client.users_pages_concurrent()
     return client.users_pages()
+
+
+def _user_listings(client: GoogleClient, *, split: bool) -> Iterator[tuple[bool, list[dict]]]:
+    """Every users page a run reads, as (deleted?, page): the active listing, then the deleted."""
+    for page in _user_pages(client, split=split):
+        yield False, page
+    for page in client.users_pages(show_deleted=True):
+        yield True, page
+
+
+def _member_lists(
+    client: GoogleClient, group_ids: set[str]
+) -> Iterator[tuple[str, list[dict] | None]]:
+    """(group id, its complete direct member list — None if deleted meanwhile), concurrently."""
+    return client.members_concurrent(sorted(group_ids))
 
 
 def _sync_users(
@@ -153,11 +176,10 @@ def _sync_users(
     previous_total = _previous_total(integration)
     split = previous_total > SPLIT_USERS_ABOVE
     SyncRun.objects.filter(pk=run.pk).update(progress_total=previous_total or len(users.index))
-    for page in _user_pages(client, split=split):
-        users.page([planning.remote_user(resource) for resource in page])
-        _progress(run, len(page))
-    for page in client.users_pages(show_deleted=True):
-        users.page([planning.remote_user(resource, deleted=True) for resource in page])
+    for deleted, page in _user_listings(client, split=split):
+        users.page([planning.remote_user(resource, deleted=deleted) for resource in page])
+        if not deleted:
+            _progress(run, len(page))
     if split:
         _verify_missing(client, users)
     SyncRun.objects.filter(pk=run.pk).update(progress_total=users.processed)
@@ -200,7 +222,7 @@ def _sync_groups(
         groups.page([planning.remote_group(resource) for resource in page])
     groups.delete_missing()
     batch = []
-    for group_id, members in client.members_concurrent(sorted(groups.seen)):
+    for group_id, members in _member_lists(client, groups.seen):
         if members is None:
             continue  # deleted meanwhile: the next run deletes it
         remote = [m for m in (groups.to_member(r) for r in members) if m is not None]
@@ -212,6 +234,40 @@ def _sync_groups(
         groups.members_batch(batch)
     if not dry_run:
         groups.inherited()
+
+
+# --- fetch only (the floor of a sync's time) ---------------------------------------------------
+
+
+def sync_fetch(*, organization, as_first_sync: bool = False) -> dict:
+    """Make exactly the API calls of a full sync — same client, concurrency and split decision —
+    and drop the pages: nothing planned, applied or recorded. Returns what was read.
+
+    `as_first_sync`: the calls of the organization's first sync (no previous run, so the users
+    listing is not split), even after runs happened. The `users.get` checks of people a split
+    listing missed are left out: they depend on the local directory (none in a steady one).
+    """
+    integration = Integration.objects.select_related("sync_account").get(organization=organization)
+    if integration.sync_account is None:
+        raise ValueError("The integration has no sync account: nothing to fetch with.")
+    started = time.perf_counter()
+    client = google_client(subject=integration.sync_account.email)
+    split = False if as_first_sync else _split_users(integration)
+    counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0}
+    for deleted, page in _user_listings(client, split=split):
+        counts["deleted_users" if deleted else "users"] += len(page)
+    group_ids: set[str] = set()
+    for page in client.groups_pages():
+        group_ids.update(resource["id"] for resource in page)
+    counts["groups"] = len(group_ids)
+    for _group_id, members in _member_lists(client, group_ids):
+        counts["memberships"] += len(members or [])
+    return {
+        "counts": counts,
+        "split": split,
+        "api_calls": client.calls,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 # --- one person, one group (the path real-time sync reuses) -----------------------------------
