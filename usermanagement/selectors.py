@@ -9,6 +9,7 @@ waiting-line places of its waiting people — whatever the number of people.
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from licenses.models import PersonLicense
@@ -132,14 +133,30 @@ def person_list(
 
 
 def org_units(*, organization: Organization) -> list[str]:
-    """The org units people are in (one index-only query over (organization, org_unit_path))."""
-    return list(
-        scoped(User, organization)
-        .exclude(org_unit_path="")
-        .values_list("org_unit_path", flat=True)
-        .distinct()
-        .order_by("org_unit_path")
-    )
+    """The org units people are in, sorted.
+
+    A loose index scan: one probe of the (organization, org_unit_path) index per distinct unit
+    ("the first path after the previous one"), so a few dozen units cost a few dozen index
+    lookups whatever the number of people. `SELECT DISTINCT` read every person (~60 ms at
+    100,000) on every People page.
+    """
+    table = User._meta.db_table
+    sql = f"""
+        WITH RECURSIVE units(path) AS (
+            (SELECT org_unit_path FROM {table}
+              WHERE organization_id = %(org)s AND org_unit_path > ''
+              ORDER BY org_unit_path LIMIT 1)
+            UNION ALL
+            SELECT (SELECT org_unit_path FROM {table}
+                     WHERE organization_id = %(org)s AND org_unit_path > units.path
+                     ORDER BY org_unit_path LIMIT 1)
+              FROM units WHERE units.path IS NOT NULL
+        )
+        SELECT path FROM units WHERE path IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"org": organization.pk})
+        return [path for (path,) in cursor.fetchall()]
 
 
 def groups_for_filter(*, organization: Organization, limit: int = 500) -> list[tuple[int, str]]:
