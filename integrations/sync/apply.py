@@ -18,13 +18,18 @@ members per group (a group's member list is complete when its last page arrived)
 inherited members through nested groups (planning.flatten) from the stored direct rows.
 
 In a dry run nothing is written: the same decisions are only counted on the run.
+
+The two bulk writes of a first sync — one SyncChange row per change and one GroupMembership row
+per member — are plain tuples written by `rows_insert`: PostgreSQL's COPY (no model instance per
+row, no client-side quoting of every value), `bulk_create` on other databases.
 """
 
+import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from django.db import transaction
+from django.db import connections, models, router, transaction
 
 from licenses.services import seats_reconcile
 from usermanagement import directory
@@ -36,16 +41,69 @@ from .planning import LocalMember, LocalUser, RemoteMember, RemoteUser, Transiti
 
 Kind = SyncChange.Kind
 TEMP_EMAIL_DOMAIN = "sync-rename.invalid"
+CHANGE_COLUMNS = (
+    "run_id",
+    "kind",
+    "object_type",
+    "object_id",
+    "google_id",
+    "object_repr",
+    "diff",
+    "applied",
+)
+MEMBERSHIP_COLUMNS = (
+    "organization_id",
+    "group_id",
+    "member_type",
+    "member_google_id",
+    "member_email",
+    "user_id",
+    "member_group_id",
+    "role",
+    "direct",
+)
+
+
+def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert rows given as tuples of `columns` (attnames), in order, without returning pks.
+
+    PostgreSQL: one COPY — many times faster than a multi-row INSERT whose every value psycopg
+    quotes client-side, and no model instance per row. Elsewhere: bulk_create.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return
+    meta = model._meta
+    fields = [meta.get_field(column) for column in columns]
+    encoders = {
+        position: field.encoder
+        for position, field in enumerate(fields)
+        if isinstance(field, models.JSONField)
+    }
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            if encoders:
+                row = list(row)
+                for position, encoder in encoders.items():
+                    row[position] = json.dumps(row[position], cls=encoder)
+            copy.write_row(row)
 
 
 class ChangeRecorder:
-    """Buffers SyncChange rows and counts per kind; `flush` writes them in one INSERT."""
+    """Buffers SyncChange rows (tuples) and counts per kind; `flush` writes them at once."""
 
     def __init__(self, run: SyncRun, *, dry_run: bool):
         self.run = run
         self.dry_run = dry_run
         self.counts: Counter = Counter()
-        self.rows: list[SyncChange] = []
+        self.rows: list[tuple] = []
 
     def add(
         self,
@@ -62,23 +120,23 @@ class ChangeRecorder:
         if self.dry_run:
             return
         self.rows.append(
-            SyncChange(
-                run=self.run,
-                kind=kind,
-                object_type=object_type,
-                object_id="" if object_id is None else str(object_id),
-                google_id=google_id,
-                object_repr=repr_[:300],
-                diff={name: list(values) for name, values in (diff or {}).items()}
+            (
+                self.run.pk,
+                kind,
+                object_type,
+                "" if object_id is None else str(object_id),
+                google_id,
+                repr_[:300],
+                {name: list(values) for name, values in (diff or {}).items()}
                 if kind not in (Kind.KEPT, Kind.SKIPPED)
                 else dict(diff or {}),
-                applied=applied,
+                applied,
             )
         )
 
     def flush(self) -> None:
         if self.rows:
-            SyncChange.objects.bulk_create(self.rows, batch_size=1000)
+            rows_insert(SyncChange, CHANGE_COLUMNS, self.rows)
             self.rows = []
 
 
@@ -694,21 +752,32 @@ class GroupSync:
         with transaction.atomic():
             if not self.dry_run:
                 directory.memberships_apply(
-                    organization=self.organization, add=add, update=update, remove=remove
+                    organization=self.organization, add=(), update=update, remove=remove
+                )
+                # New rows (all of a first sync's) as tuples: see rows_insert
+                organization_id = self.organization.pk
+                rows_insert(
+                    GroupMembership,
+                    MEMBERSHIP_COLUMNS,
+                    [
+                        (organization_id, *(values[name] for name in MEMBERSHIP_COLUMNS[1:]))
+                        for values in add
+                    ],
                 )
             self.recorder.flush()
 
     def _member_values(self, group_pk: int, member: RemoteMember, direct: bool) -> dict:
         nested = self.local.get(member.member_google_id) if member.member_type == "group" else None
+        # attnames (ids), not model instances: no Model.__init__ per row
         return {
-            "group": Group(pk=group_pk),
+            "group_id": group_pk,
             "member_type": member.member_type,
             "member_google_id": member.member_google_id,
             "member_email": member.email,
-            "user": User(pk=self.user_pk_by_google_id[member.member_google_id])
+            "user_id": self.user_pk_by_google_id[member.member_google_id]
             if member.member_type == "user"
             else None,
-            "member_group": Group(pk=nested[0]) if nested and nested[0] else None,
+            "member_group_id": nested[0] if nested and nested[0] else None,
             "role": member.role,
             "direct": direct,
         }
