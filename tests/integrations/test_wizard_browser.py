@@ -181,7 +181,7 @@ def test_path_a_marketplace_finalize_and_people_in_user_management(live_server, 
     screenshot(page, "wizard-a-07-success-synced")
 
     page.get_by_role("link", name="Go to User Management").click()
-    page.get_by_role("heading", name="People").wait_for()
+    page.get_by_role("heading", name="User Management").wait_for()
     screenshot(page, "wizard-a-08-user-management")
     synced = User.objects.filter(organization=organization).exclude(pk=admin.pk)
     assert synced.count() >= 15
