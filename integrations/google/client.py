@@ -239,11 +239,13 @@ class GoogleClient:
         return members
 
     def members_concurrent(
-        self, group_keys: Iterable[str], *, workers: int | None = None
+        self, group_keys: Iterable[str], *, workers: int | None = None, buffer: int | None = None
     ) -> Iterator[tuple[str, list[dict] | None]]:
         """(group key, its direct members) for each group, fetched concurrently.
 
         A group deleted between the groups listing and its members listing yields None.
+        `buffer`: how many member lists may wait for the consumer (default two per worker) — a
+        consumer that applies them in batches passes more, so fetching goes on while it writes.
         """
 
         def fetch(group_key, emit):
@@ -252,7 +254,7 @@ class GoogleClient:
             except GoogleNotFound:
                 emit((group_key, None))
 
-        return self._concurrent(fetch, list(group_keys), workers)
+        return self._concurrent(fetch, list(group_keys), workers, buffer=buffer)
 
     def user_get(self, user_key: str) -> dict | None:
         try:
@@ -313,9 +315,11 @@ class GoogleClient:
         )
 
     # --- concurrency -------------------------------------------------------------------------
-    def _concurrent(self, work: Callable, items: list, workers: int | None) -> Iterator:
+    def _concurrent(
+        self, work: Callable, items: list, workers: int | None, *, buffer: int | None = None
+    ) -> Iterator:
         workers = workers or settings.GOOGLE_FETCH_WORKERS
-        results: queue.Queue = queue.Queue(maxsize=workers * 2)
+        results: queue.Queue = queue.Queue(maxsize=buffer or workers * 2)
         done = object()
         stop = threading.Event()
         errors: list[BaseException] = []

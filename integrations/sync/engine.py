@@ -163,8 +163,11 @@ def _user_listings(client: GoogleClient, *, split: bool) -> Iterator[tuple[bool,
 def _member_lists(
     client: GoogleClient, group_ids: set[str]
 ) -> Iterator[tuple[str, list[dict] | None]]:
-    """(group id, its complete direct member list — None if deleted meanwhile), concurrently."""
-    return client.members_concurrent(sorted(group_ids))
+    """(group id, its complete direct member list — None if deleted meanwhile), concurrently.
+
+    Room for two batches: the threads go on fetching while the sync applies one.
+    """
+    return client.members_concurrent(sorted(group_ids), buffer=2 * MEMBERS_BATCH)
 
 
 def _sync_users(
