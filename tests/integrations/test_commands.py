@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from integrations.models import Integration, SyncRun
 from tests.organizations.factories import OrganizationFactory
@@ -58,3 +58,24 @@ def test_dry_run_and_skipped_exit_codes(acme, capsys):
     with pytest.raises(SystemExit) as exited:
         call_command("sync_directory", "acme")
     assert exited.value.code == 3
+
+
+def test_fetch_only_reads_the_directory_and_writes_nothing(acme, capsys):
+    _sandbox, organization = acme
+    call_command("integration_connect", "acme", "--sync-account", f"admin@{D}")
+    SyncRun.objects.all().delete()  # the first sync the connect enqueued never ran here
+    people_before = organization.people.count()
+
+    call_command("sync_directory", "acme", "--fetch-only", "--json")
+
+    fetched = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert fetched["mode"] == "fetch_only"
+    assert fetched["api_calls"] > 0
+    assert sum(fetched["counts"].values()) > 0
+    assert not SyncRun.objects.exists()
+    assert organization.people.count() == people_before
+
+
+def test_fetch_only_and_dry_run_are_refused_together(acme):
+    with pytest.raises(CommandError):
+        call_command("sync_directory", "acme", "--fetch-only", "--dry-run")
