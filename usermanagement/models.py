@@ -147,7 +147,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         indexes = [
             models.Index(fields=["organization", "status"]),
-            models.Index(fields=["organization", "org_unit_path"], name="user_org_unit_idx"),
+            # status INCLUDEd: the People list's org-unit filter counts in an index-only scan
+            models.Index(
+                fields=["organization", "org_unit_path"],
+                name="user_org_unit_idx",
+                include=["status"],
+            ),
             # The people list's sort orders: a page is the first 50 entries of one of these.
             # status INCLUDEd: a deep page of the default list (current people by name) finds
             # its ids in an index-only scan (views.PeoplePaginator) instead of reading every

@@ -10,10 +10,10 @@ waiting-line places of its waiting people — whatever the number of people.
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from licenses.models import PersonLicense
-from licenses.services import org_unit_q
 from organizations.models import Organization
 from organizations.tenancy import scoped
 
@@ -76,8 +76,13 @@ class PeopleFilters:
 
 
 def person_list(
-    *, organization: Organization, filters: PeopleFilters | None = None, search: str = ""
+    *,
+    organization: Organization,
+    filters: PeopleFilters | None = None,
+    search: str = "",
+    units: list[str] | None = None,
 ) -> QuerySet[User]:
+    """`units`: the organization's org units when the caller has them already (`org_units`)."""
     filters = filters or PeopleFilters(search=search)
     people = scoped(User, organization)
     if filters.status == "current":
@@ -98,7 +103,9 @@ def person_list(
     elif filters.license == "uncounted":
         people = people.filter(license__isnull=True)
     if filters.org_unit:
-        people = people.filter(org_unit_q([filters.org_unit]))
+        if units is None:
+            units = org_units(organization=organization)
+        people = _in_org_unit(people, units, filters.org_unit)
     if filters.group_id is not None:
         people = people.filter(
             pk__in=GroupMembership.objects.filter(
@@ -128,8 +135,39 @@ def person_list(
             "license__state",
             "license__waiting_since",
         )
-        .order_by(*SORTS[filters.sort])
+        .order_by(*_ordering(filters))
     )
+
+
+def _in_org_unit(people: QuerySet[User], units: list[str], raw: str) -> QuerySet[User]:
+    """People in the unit or its sub-units, as `org_unit_path IN (the units that exist)`.
+
+    The same people as licenses' `org_unit_q` (path = X OR path LIKE 'X/%'), but the IN list
+    is an index-only scan of (organization, org_unit_path) INCLUDE status for the count
+    (~15 ms at 100,000 people) where the OR read every row (~95 ms). The units come from
+    `org_units` (a loose index scan, ~1 ms), which the full page needs for its form anyway.
+    """
+    path = "/" + raw.strip().strip("/")
+    if path == "/":
+        return people
+    inside = [unit for unit in units if unit == path or unit.startswith(path + "/")]
+    return people.filter(org_unit_path__in=inside) if inside else people.none()
+
+
+def _ordering(filters: PeopleFilters) -> tuple:
+    """The sort, with its leading text column hidden from the planner during a search.
+
+    A search matches few people, but they may all sort late ("hopper": 3,000 people, all
+    after 31,000 others by name); PostgreSQL then walks the sort index and filters row by row
+    (~400 ms at 100,000 people). COALESCE(column, '') sorts the same (the columns are NOT NULL)
+    but matches no index, so a search is planned as the trigram lookup plus a top-50 sort.
+    """
+    ordering = SORTS[filters.sort]
+    first = ordering[0].lstrip("-")
+    if len(filters.search) < 3 or first not in ("last_name", "email"):
+        return ordering  # too short for the trigram index: the index walk is the better plan
+    key = Coalesce(F(first), Value(""))
+    return (key.desc() if ordering[0].startswith("-") else key.asc(), *ordering[1:])
 
 
 def org_units(*, organization: Organization) -> list[str]:

@@ -43,7 +43,9 @@ class PeoplePaginator(Paginator):
 def person_list(request):
     organization = request.organization
     filters = selectors.PeopleFilters.from_query(request.GET)
-    people = selectors.person_list(organization=organization, filters=filters)
+    # the full page lists the org units for its form; the org-unit filter uses the same list
+    units = None if request.htmx else selectors.org_units(organization=organization)
+    people = selectors.person_list(organization=organization, filters=filters, units=units)
     page = PeoplePaginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     waiting = [
         person.pk
@@ -59,7 +61,7 @@ def person_list(request):
     }
     if request.htmx:
         return render(request, "usermanagement/_person_rows.html", context)
-    context["org_units"] = selectors.org_units(organization=organization)
+    context["org_units"] = units
     context["groups"] = selectors.groups_for_filter(organization=organization)
     return render(request, "usermanagement/person_list.html", context)
 

@@ -63,3 +63,20 @@ def test_a_deep_page_shows_the_same_people_as_the_full_query(
     )
     body = response.content.decode()
     assert body.index(expected[0]) < body.index(expected[-1])
+
+
+def test_org_unit_filter_takes_sub_units_and_not_look_alike_units():
+    organization = OrganizationFactory()
+    for path in ["/Sales", "/Sales/East", "/Sales-Ops", "/SalesX", "/Engineering", ""]:
+        UserFactory(organization=organization, org_unit_path=path, email=f"p{path}@u.example")
+
+    def paths(raw: str) -> set[str]:
+        filters = selectors.PeopleFilters(org_unit=raw)
+        people = selectors.person_list(organization=organization, filters=filters)
+        return set(people.values_list("org_unit_path", flat=True))
+
+    assert paths("/Sales") == {"/Sales", "/Sales/East"}
+    assert paths("Sales/") == {"/Sales", "/Sales/East"}
+    assert paths("/Sales/East") == {"/Sales/East"}
+    assert paths("/Nowhere") == set()
+    assert paths("/") == {"/Sales", "/Sales/East", "/Sales-Ops", "/SalesX", "/Engineering", ""}
