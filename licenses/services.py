@@ -181,7 +181,9 @@ def _rows_create(organization: Organization, policy: LicensePolicy, now: datetim
         cursor.execute(
             f"INSERT INTO {table} (organization_id, person_id, waiting_since, updated_at, "
             f"state, unassigned_by_admin) SELECT line_rows.*, %s, %s FROM ({select_sql}) "
-            "line_rows ON CONFLICT (person_id) DO NOTHING",
+            # SQLite needs a WHERE before an upsert clause on INSERT ... SELECT, or it parses
+            # ON CONFLICT as part of a join (`make run` uses SQLite).
+            "line_rows WHERE true ON CONFLICT (person_id) DO NOTHING",
             [UNLICENSED, False, *params],
         )
         return cursor.rowcount

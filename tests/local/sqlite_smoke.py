@@ -1,0 +1,41 @@
+"""Run by tests/local/test_sqlite.py in a subprocess with `make run`'s settings on a fresh SQLite
+file: migrate, make an organization with people in org units, reconcile seats twice and render
+every admin page. Prints one line per page: "<path> <status>"."""
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from licenses.services import seats_reconcile  # noqa: E402
+from organizations.services import organization_create  # noqa: E402
+from usermanagement.models import User  # noqa: E402
+
+call_command("migrate", verbosity=0)
+organization = organization_create(name="Local", primary_domain="local.example")
+for number, unit in enumerate(["/Sales", "/Engineering", "/Engineering/Platform", ""]):
+    User.objects.create_user(
+        f"person{number}@local.example", None, organization=organization, org_unit_path=unit
+    )
+print("first reconcile", sorted(seats_reconcile(organization=organization).counts().items()))
+print("second reconcile", sorted(seats_reconcile(organization=organization).counts().items()))
+admin = User.objects.create_user(
+    "admin@local.example", None, organization=organization, role=User.Role.ADMIN
+)
+client = Client()
+client.force_login(admin)
+for path in [
+    "/panel/",
+    "/panel/integrations/",
+    "/panel/users/",
+    "/panel/users/?q=person1",
+    "/panel/users/?org_unit=/Engineering",
+    "/panel/users/groups/",
+    "/panel/users/licenses/",
+    "/panel/users/admins/",
+    "/panel/users/g-suite-settings/",
+    "/panel/users/g-suite-settings/history/",
+]:
+    print(path, client.get(path, HTTP_HOST="127.0.0.1").status_code)
