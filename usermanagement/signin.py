@@ -59,8 +59,9 @@ def sign_in_refusal(*, person: User) -> SignInRefusal | None:
         return SignInRefusal(reason=person.status, person=person, admins=_admins(person))
     seat = PersonLicense.objects.filter(person=person).only("state", "waiting_since").first()
     # No seat row yet: people Hearth got from Google wait for the sync to count them (a run
-    # that failed midway); the admin who signed up and invited admins are not held back.
-    uncounted = seat is None and person.google_id is not None
+    # that failed midway). Hearth admins are never held back by that: they are the ones who
+    # must get in to see why the sync failed.
+    uncounted = seat is None and person.google_id is not None and not person.is_hearth_admin
     if uncounted or (seat is not None and seat.state == PersonLicense.State.UNLICENSED):
         position = None
         if seat is not None and seat.waiting_since is not None:

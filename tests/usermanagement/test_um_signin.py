@@ -36,6 +36,15 @@ def test_reasons():
     assert sign_in_refusal(person=archived).reason == "archived"
 
 
+def test_a_synced_hearth_admin_not_yet_counted_is_let_in_to_look_at_the_sync():
+    organization = OrganizationFactory(seats_purchased=5)
+    adopted_admin = AdminFactory(organization=organization, google_id="g-admin")
+    synced_member = UserFactory(organization=organization, google_id="g-member")
+
+    assert sign_in_refusal(person=adopted_admin) is None
+    assert sign_in_refusal(person=synced_member).reason == "unlicensed"
+
+
 def test_password_sign_in_of_a_person_without_a_seat_shows_the_explanation(client):
     organization = OrganizationFactory(seats_purchased=1)
     AdminFactory(organization=organization, first_name="Ada", last_name="Admin")
