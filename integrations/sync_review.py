@@ -12,6 +12,37 @@ from usermanagement.models import User
 from .errors import IntegrationStateError
 from .models import SyncRun
 from .sync.apply import held_apply
+from .sync.planning import REMOVAL_KINDS
+
+# How many of a held plan's removals a page lists by name (the total is always shown).
+HELD_SHOWN = 500
+
+
+def held_plans(*, organization) -> list[dict]:
+    """Plans waiting for review, each with exactly who would be removed: the run, up to
+    HELD_SHOWN (change, person) pairs and the total (one query for the changes and one for the
+    people, per pending plan — there is rarely more than one)."""
+    plans = []
+    pending = SyncRun.objects.filter(organization=organization, review=SyncRun.Review.PENDING)
+    for run in pending:
+        changes = list(
+            run.changes.filter(applied=False, kind__in=REMOVAL_KINDS).order_by("object_repr")[
+                :HELD_SHOWN
+            ]
+        )
+        people = User.objects.filter(organization=organization).in_bulk(
+            [int(change.object_id) for change in changes if change.object_id.isdigit()]
+        )
+        plans.append(
+            {
+                "run": run,
+                "removals": [
+                    (change, people.get(int(change.object_id or 0))) for change in changes
+                ],
+                "total": len(run.held_removals),
+            }
+        )
+    return plans
 
 
 def _pending(run: SyncRun) -> SyncRun:

@@ -15,7 +15,7 @@ from integrations import services as integration_services
 from integrations.errors import IntegrationError, IntegrationStateError, SyncAllUsersTooSoon
 from integrations.models import Integration, SyncChange, SyncRun
 from integrations.sync import planning
-from integrations.sync_review import sync_plan_approve, sync_plan_reject
+from integrations.sync_review import held_plans, sync_plan_approve, sync_plan_reject
 from licenses import selectors as seats
 from licenses.services import license_policy_update
 from organizations.tenancy import organization_admin_required, scoped, scoped_get_or_404
@@ -26,9 +26,7 @@ from .scope_preview import org_units_remote, scope_preview
 
 RUNS_PER_PAGE = 25
 CHANGES_PER_PAGE = 100
-HELD_SHOWN = 500
 LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
-REMOVAL_KINDS = (SyncChange.Kind.DEACTIVATE, SyncChange.Kind.ARCHIVE)
 
 
 def _integration(request) -> Integration | None:
@@ -37,28 +35,6 @@ def _integration(request) -> Integration | None:
         .filter(organization=request.organization)
         .first()
     )
-
-
-def _held_plans(organization) -> list[dict]:
-    """Pending reviews with exactly who would be removed (names from one query per plan)."""
-    plans = []
-    for run in scoped(SyncRun, organization).filter(review=SyncRun.Review.PENDING):
-        changes = list(
-            run.changes.filter(applied=False, kind__in=REMOVAL_KINDS).order_by("object_repr")[
-                :HELD_SHOWN
-            ]
-        )
-        people = scoped(User, organization).in_bulk(
-            [int(c.object_id) for c in changes if c.object_id.isdigit()]
-        )
-        plans.append(
-            {
-                "run": run,
-                "removals": [(c, people.get(int(c.object_id or 0))) for c in changes],
-                "total": len(run.held_removals),
-            }
-        )
-    return plans
 
 
 @organization_admin_required
@@ -86,7 +62,7 @@ def settings_page(request):
             "allowed_at": integration_services.sync_all_users_allowed_at(organization=organization),
             "live_run": live,
             "runs": runs,
-            "held_plans": _held_plans(organization),
+            "held_plans": held_plans(organization=organization),
             "usage": seats.seats_usage(organization=organization),
             "safety_form": SafetyForm(
                 initial={"deactivation_threshold": integration.deactivation_threshold},
@@ -234,7 +210,11 @@ def history(request):
         request,
         "usermanagement/settings/history.html",
         # The "held for review" email links here: the plans waiting for review come first.
-        {"page": page, "held_plans": _held_plans(request.organization), "tab": "settings"},
+        {
+            "page": page,
+            "held_plans": held_plans(organization=request.organization),
+            "tab": "settings",
+        },
     )
 
 
