@@ -11,8 +11,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from config.bulk import records_insert
 
 _ACTION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _REPR_LENGTH = AuditEvent._meta.get_field("target_repr").max_length
@@ -109,3 +111,37 @@ def audit_record_many(
     if not events:
         return []
     return AuditEvent.objects.bulk_create(events)
+
+
+def audit_record_rows(
+    *,
+    organization: Any,
+    acting_user: Any,
+    action: str,
+    target_model: type[models.Model],
+    targets: Iterable[tuple[Any, str, Mapping[str, Any] | None]],
+) -> int:
+    """Like `audit_record_many`, for targets known only as (pk, repr, details) rows: no model
+    instance per target and no instance per event — the rows are streamed (config.bulk), as a
+    first sync audits one seat per person, by the thousand. Returns how many were recorded."""
+    _action_check(action)
+    now = timezone.now()
+    common = {
+        "organization_id": organization.pk if organization is not None else None,
+        "acting_user_id": acting_user.pk if acting_user is not None else None,
+        "acting_user_repr": _actor_repr(acting_user),
+        "action": action,
+        "target_type": target_model._meta.label_lower,
+        "created_at": now,
+    }
+    records = [
+        {
+            **common,
+            "target_id": str(pk),
+            "target_repr": _truncate(str(target_repr), _REPR_LENGTH),
+            "details": dict(details or {}),
+        }
+        for pk, target_repr, details in targets
+    ]
+    records_insert(AuditEvent, records)
+    return len(records)

@@ -34,7 +34,7 @@ from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from audit.services import audit_record, audit_record_many
+from audit.services import audit_record, audit_record_rows
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
@@ -152,11 +152,6 @@ def _lock(organization: Organization) -> Organization:
     return Organization.objects.select_for_update().get(pk=organization.pk)
 
 
-def _people_stub(rows: Iterable[tuple[int, str]]) -> list[User]:
-    """Audit targets without loading people: (pk, email) is all an audit row needs."""
-    return [User(pk=pk, email=email) for pk, email in rows]
-
-
 # --- the reconcile pass ------------------------------------------------------------------------
 
 
@@ -224,16 +219,19 @@ def _release_inactive(
         inactive_since=None,
         updated_at=now,
     )
-    targets = _people_stub((person_pk, email) for _pk, person_pk, email, _status in rows)
-    audit_record_many(
+    audit_record_rows(
         organization=organization,
         acting_user=acting_user,
         action="license.released",
-        targets=targets,
-        details_by_target={
-            target: {"reason": f"person {status}", "grace_days": policy.release_after_days}
-            for target, (*_rest, status) in zip(targets, rows, strict=True)
-        },
+        target_model=User,
+        targets=[
+            (
+                person_pk,
+                email,
+                {"reason": f"person {status}", "grace_days": policy.release_after_days},
+            )
+            for _pk, person_pk, email, status in rows
+        ],
     )
     return [row[1] for row in rows]
 
@@ -284,13 +282,12 @@ def _assign_rows(
         unassigned_by_admin=False,
         updated_at=now,
     )
-    targets = _people_stub((person_pk, email) for _pk, person_pk, email in rows)
-    audit_record_many(
+    audit_record_rows(
         organization=organization,
         acting_user=acting_user,
         action="license.assigned",
-        targets=targets,
-        details_by_target={target: {"reason": reason} for target in targets},
+        target_model=User,
+        targets=[(person_pk, email, {"reason": reason}) for _pk, person_pk, email in rows],
     )
     return [row[1] for row in rows]
 
@@ -533,11 +530,12 @@ def license_unassign(
         User.objects.filter(pk__in=[row[1] for row in rows]).update(
             session_generation=F("session_generation") + 1
         )
-        audit_record_many(
+        audit_record_rows(
             organization=organization,
             acting_user=acting_user,
             action="license.unassigned",
-            targets=_people_stub((row[1], row[2]) for row in rows),
+            target_model=User,
+            targets=[(row[1], row[2], None) for row in rows],
         )
         result.released = [row[1] for row in rows]
         result.alerts = _alerts_check(

@@ -10,13 +10,16 @@ inside the same calls.
 Callers pass `acting_user=None` for the sync.
 """
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record_many
+from config import bulk as config_bulk
 from organizations.models import Organization
 
 from .models import Group, GroupMembership, User
@@ -26,19 +29,38 @@ SYNC_BATCH_SIZE = 1000
 
 def people_create_synced(
     *, organization: Organization, records: Sequence[Mapping[str, Any]]
-) -> list[User]:
-    """Create synced people. Each record: google_id, google_etag, google_state, status, and
-    the synced fields (integrations.sync.planning.USER_FIELDS). They have no usable password
-    (they sign in with Google)."""
+) -> list[int]:
+    """Create synced people; returns their pks in the order of `records`. Each record:
+    google_id, google_etag, google_state, status, and the synced fields
+    (integrations.sync.planning.USER_FIELDS). They have no usable password (they sign in with
+    Google). Written as plain rows (config.bulk): a first sync creates them by the thousand."""
     if not records:
         return []
     now = timezone.now()
-    people = []
-    for record in records:
-        person = User(organization=organization, google_synced_at=now, **record)
-        person.set_unusable_password()
-        people.append(person)
-    return User.objects.bulk_create(people, batch_size=SYNC_BATCH_SIZE)
+    config_bulk.records_insert(
+        User,
+        [
+            {
+                **record,
+                "organization_id": organization.pk,
+                "google_synced_at": now,
+                "password": _unusable_password(),
+            }
+            for record in records
+        ],
+    )
+    pk_by_google_id = dict(
+        User.objects.filter(
+            organization=organization, google_id__in=[r["google_id"] for r in records]
+        ).values_list("google_id", "pk")
+    )
+    return [pk_by_google_id[record["google_id"]] for record in records]
+
+
+def _unusable_password() -> str:
+    # What set_unusable_password() stores (the prefix marks it unusable), from one urandom
+    # call instead of a SystemRandom call per character.
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
 
 
 def people_update_synced(
@@ -162,7 +184,11 @@ def memberships_apply(
     update: Sequence[tuple[int, Mapping[str, Any]]],
     remove: Iterable[int],
 ) -> None:
-    """Membership changes of many groups at once: new rows, (pk, {role, ...}) updates, pks gone."""
+    """Membership changes of many groups at once: new rows, (pk, {role, ...}) updates, pks gone.
+
+    `add`: records of attnames (group_id, member_type, member_google_id, member_email,
+    user_id, member_group_id, role, direct), written as plain rows (config.bulk) — a first
+    sync adds them by the hundred thousand."""
     remove = list(remove)
     if remove:
         GroupMembership.objects.filter(pk__in=remove).delete()
@@ -178,7 +204,6 @@ def memberships_apply(
             batch_size=SYNC_BATCH_SIZE,
         )
     if add:
-        GroupMembership.objects.bulk_create(
-            [GroupMembership(organization=organization, **values) for values in add],
-            batch_size=SYNC_BATCH_SIZE,
+        config_bulk.records_insert(
+            GroupMembership, [{**values, "organization_id": organization.pk} for values in add]
         )

@@ -1,0 +1,93 @@
+"""Bulk inserts of plain rows, for the set-based services that write thousands at once.
+
+A first sync of 100,000 people writes 100,000 people, as many seats, audit events and change
+records, and 300,000 memberships. Building a model instance per row and letting psycopg quote
+every value client-side (a multi-row INSERT) cost more than fetching the directory itself, so
+these helpers take rows as tuples or dicts and, on PostgreSQL, stream them with COPY. On other
+databases (`make run` uses SQLite) they fall back to bulk_create, which keeps the model's rules.
+
+Neither sends model signals nor calls save(): the callers are services that own the rows.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+
+def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert rows given as tuples of `columns` (attnames), in order, without returning pks.
+
+    Every column the rows leave out must have a database default or be nullable — use
+    `records_insert` to have the model's defaults filled in.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return
+    meta = model._meta
+    fields = [meta.get_field(column) for column in columns]
+    # one encoder instance per column: json.dumps(cls=...) would build one per value
+    encoders = {
+        position: (field.encoder or json.JSONEncoder)()
+        for position, field in enumerate(fields)
+        if isinstance(field, models.JSONField)
+    }
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            if encoders:
+                row = list(row)
+                for position, encoder in encoders.items():
+                    row[position] = encoder.encode(row[position])
+            copy.write_row(row)
+
+
+def records_insert(model: type[models.Model], records: Sequence[Mapping[str, Any]]) -> None:
+    """Insert records (dicts of attnames, all with the same keys) like bulk_create would:
+    every concrete field a record leaves out gets what a new instance would have — the field's
+    default (a callable default is called for each row), or now for auto_now(_add) fields —
+    and no pks are returned."""
+    if not records:
+        return
+    given = list(records[0])
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if field.attname not in given
+        and not field.primary_key
+        and not field.generated
+        and field.db_default is models.NOT_PROVIDED  # the database fills those itself
+    ]
+    per_row = [field for field in missing if _varies_per_row(field)]
+    constant = {f.attname: f.get_default() for f in missing if f not in per_row}
+    columns = [*given, *constant, *(field.attname for field in per_row)]
+    constant_values = tuple(constant.values())
+    rows = [
+        (
+            *(record[name] for name in given),
+            *constant_values,
+            *(_new_value(field) for field in per_row),
+        )
+        for record in records
+    ]
+    rows_insert(model, columns, rows)
+
+
+def _varies_per_row(field: models.Field) -> bool:
+    return _is_auto_now(field) or (field.has_default() and callable(field.default))
+
+
+def _is_auto_now(field: models.Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _new_value(field: models.Field):
+    return timezone.now() if _is_auto_now(field) else field.get_default()
