@@ -217,6 +217,41 @@ class GoogleClient:
             workers,
         )
 
+    def users_pages_adaptive(self) -> Iterator[list[dict]]:
+        """All active users of a directory of unknown size: the first page of the plain
+        listing, and — only if there is more — the rest split by email prefix and fetched
+        concurrently, the first page's people left out of the split streams (the stream of
+        their prefix lists them again). One call for a small directory; for a large one, a
+        page more than `users_pages_concurrent`, in a fraction of the sequential time.
+        """
+        first = self.execute(
+            lambda: self.directory()
+            .users()
+            .list(
+                customer="my_customer",
+                maxResults=USERS_PAGE_SIZE,
+                orderBy="email",
+                projection="full",
+            )
+        )
+        first_page = first.get("users", [])
+        yield first_page
+        if not first.get("nextPageToken"):
+            return
+        already = {resource.get("id") for resource in first_page}
+        for page in self.users_pages_concurrent():
+            rest = [resource for resource in page if resource.get("id") not in already]
+            if rest:
+                yield rest
+
+    def read_ahead(self, pages: Iterator, *, depth: int) -> Iterator:
+        """Iterate `pages` on a thread of its own, up to `depth` items ahead of the consumer,
+        so that fetching goes on while the consumer writes what it has. Same failure rules as
+        the concurrent listings: an error in the fetching thread is raised to the consumer."""
+        return self._concurrent(
+            lambda source, emit: [emit(item) for item in source], [pages], 1, buffer=depth
+        )
+
     def groups_pages(self) -> Iterator[list[dict]]:
         def request(token):
             return self.directory().groups().list(

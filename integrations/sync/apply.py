@@ -19,18 +19,20 @@ inherited members through nested groups (planning.flatten) from the stored direc
 
 In a dry run nothing is written: the same decisions are only counted on the run.
 
-The two bulk writes of a first sync — one SyncChange row per change and one GroupMembership row
-per member — are plain tuples written by `rows_insert`: PostgreSQL's COPY (no model instance per
-row, no client-side quoting of every value), `bulk_create` on other databases.
+The bulk writes of a first sync — a person per user, a GroupMembership row per member (both
+through usermanagement.directory) and a SyncChange row per change — are plain rows written by
+config.bulk: PostgreSQL's COPY (no model instance per row, no client-side quoting of every
+value), `bulk_create` on other databases.
 """
 
-import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from django.db import connections, models, router, transaction
+from django.db import transaction
 
+from config.bulk import rows_insert
 from licenses.services import seats_reconcile
 from usermanagement import directory
 from usermanagement.models import Group, GroupMembership, User
@@ -51,49 +53,6 @@ CHANGE_COLUMNS = (
     "diff",
     "applied",
 )
-MEMBERSHIP_COLUMNS = (
-    "organization_id",
-    "group_id",
-    "member_type",
-    "member_google_id",
-    "member_email",
-    "user_id",
-    "member_group_id",
-    "role",
-    "direct",
-)
-
-
-def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert rows given as tuples of `columns` (attnames), in order, without returning pks.
-
-    PostgreSQL: one COPY — many times faster than a multi-row INSERT whose every value psycopg
-    quotes client-side, and no model instance per row. Elsewhere: bulk_create.
-    """
-    if not rows:
-        return
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000
-        )
-        return
-    meta = model._meta
-    fields = [meta.get_field(column) for column in columns]
-    encoders = {
-        position: field.encoder
-        for position, field in enumerate(fields)
-        if isinstance(field, models.JSONField)
-    }
-    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            if encoders:
-                row = list(row)
-                for position, encoder in encoders.items():
-                    row[position] = json.dumps(row[position], cls=encoder)
-            copy.write_row(row)
 
 
 class ChangeRecorder:
@@ -292,11 +251,10 @@ class UserSync:
             return
         records = [self._create_record(step.remote) for step in steps]
         if self.dry_run:
-            people = [None] * len(steps)
+            pks = [None] * len(steps)
         else:
-            people = directory.people_create_synced(organization=self.organization, records=records)
-        for step, person, record in zip(steps, people, records, strict=True):
-            pk = person.pk if person is not None else None
+            pks = directory.people_create_synced(organization=self.organization, records=records)
+        for step, pk, record in zip(steps, pks, records, strict=True):
             self.recorder.add(
                 Kind.CREATE,
                 object_type="user",
@@ -689,8 +647,9 @@ class GroupSync:
             domains=self.domains,
         )
 
-    @property
+    @cached_property
     def domains(self) -> set[str]:
+        """The organization's own domains (a member outside them is external)."""
         domains = {self.organization.primary_domain.lower()}
         if self.integration.domain:
             domains.add(self.integration.domain.lower())
@@ -752,17 +711,7 @@ class GroupSync:
         with transaction.atomic():
             if not self.dry_run:
                 directory.memberships_apply(
-                    organization=self.organization, add=(), update=update, remove=remove
-                )
-                # New rows (all of a first sync's) as tuples: see rows_insert
-                organization_id = self.organization.pk
-                rows_insert(
-                    GroupMembership,
-                    MEMBERSHIP_COLUMNS,
-                    [
-                        (organization_id, *(values[name] for name in MEMBERSHIP_COLUMNS[1:]))
-                        for values in add
-                    ],
+                    organization=self.organization, add=add, update=update, remove=remove
                 )
             self.recorder.flush()
 

@@ -2,11 +2,13 @@
 
 Flow (`sync_execute`):
 1. Users: the local index is loaded once; active users are streamed page by page (split by
-   email prefix and fetched concurrently when the directory is large) and each page is planned
-   and applied at once (apply.UserSync.page); then the deleted users (second listing). If the
-   listing was split, people it did not return are checked one by one (users.get) before
-   anything is concluded about them. Only then are removals decided (apply.UserSync.finish):
-   applied, or held for review above the threshold — with one email to the Hearth admins.
+   email prefix and fetched concurrently when the last run saw a large directory; a first sync
+   reads one page and splits only if there is more), read ahead on a thread of their own while
+   each page is planned and applied (apply.UserSync.page); then the deleted users (second
+   listing). If the listing was split, people it did not return are checked one by one
+   (users.get) before anything is concluded about them. Only then are removals decided
+   (apply.UserSync.finish): applied, or held for review above the threshold — with one email
+   to the Hearth admins.
 2. Groups: the groups listing (etag), deletions after it completed, every group's direct
    members fetched concurrently and applied in batches, then inherited members.
 3. Record: counts and status on the SyncRun; a failure a person must fix moves the integration
@@ -20,6 +22,7 @@ through the very same fetching generators as `sync_execute` and drops the pages:
 no apply, no run recorded.
 """
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -37,6 +40,8 @@ logger = structlog.get_logger(__name__)
 
 # Above this many people (as of the last run) the users listing is split and fetched in parallel.
 SPLIT_USERS_ABOVE = 2000
+# Pages of users fetched ahead while the sync writes the current one (500 people each).
+USERS_READ_AHEAD = 4
 # Members of this many groups are planned and applied together (one read, one write each).
 MEMBERS_BATCH = 50
 # People missed by a split listing are checked individually, up to this many.
@@ -64,8 +69,10 @@ def sync_execute(*, run: SyncRun) -> SyncRun:
                 note=f"The integration is {integration.get_state_display().lower()}.",
             )
         client = google_client(subject=integration.sync_account.email)
-        held, user_pks = _sync_users(client, integration, run, recorder, dry_run=dry_run)
-        _sync_groups(client, integration, run, recorder, user_pks, dry_run=dry_run)
+        with _phase(run, "users"):
+            held, user_pks = _sync_users(client, integration, run, recorder, dry_run=dry_run)
+        with _phase(run, "groups"):
+            _sync_groups(client, integration, run, recorder, user_pks, dry_run=dry_run)
     except IntegrationError as error:
         run.api_calls = client.calls if client else 0
         _finish(
@@ -123,6 +130,16 @@ def _finish(run: SyncRun, recorder: ChangeRecorder, *, status: str, **fields) ->
     return run
 
 
+@contextlib.contextmanager
+def _phase(run: SyncRun, name: str):
+    """Log how long one phase of a run took (where a slow sync spends its time)."""
+    started = time.perf_counter()
+    yield
+    logger.info(
+        "sync_phase", run_id=run.pk, phase=name, seconds=round(time.perf_counter() - started, 3)
+    )
+
+
 def _progress(run: SyncRun, processed: int) -> None:
     SyncRun.objects.filter(pk=run.pk).update(progress_processed=F("progress_processed") + processed)
 
@@ -141,20 +158,34 @@ def _previous_total(integration: Integration) -> int:
     return last or 0
 
 
-def _split_users(integration: Integration) -> bool:
-    """Whether the users listing is split by email prefix and fetched concurrently."""
-    return _previous_total(integration) > SPLIT_USERS_ABOVE
+class Listing:
+    """How the active users are listed: by a sequential listing, split by email prefix and
+    fetched concurrently, or — when the size is unknown (no run yet) — adaptively."""
+
+    SEQUENTIAL = "sequential"
+    SPLIT = "split"
+    ADAPTIVE = "adaptive"
 
 
-def _user_pages(client: GoogleClient, *, split: bool) -> Iterator[list[dict]]:
-    if split:
+def _users_listing(integration: Integration, *, as_first_sync: bool = False) -> str:
+    """Split above SPLIT_USERS_ABOVE people as of the last run; a first sync adapts."""
+    previous_total = 0 if as_first_sync else _previous_total(integration)
+    if not previous_total:
+        return Listing.ADAPTIVE
+    return Listing.SPLIT if previous_total > SPLIT_USERS_ABOVE else Listing.SEQUENTIAL
+
+
+def _user_pages(client: GoogleClient, *, listing: str) -> Iterator[list[dict]]:
+    if listing == Listing.SPLIT:
         return client.users_pages_concurrent()
+    if listing == Listing.ADAPTIVE:
+        return client.users_pages_adaptive()
     return client.users_pages()
 
 
-def _user_listings(client: GoogleClient, *, split: bool) -> Iterator[tuple[bool, list[dict]]]:
+def _user_listings(client: GoogleClient, *, listing: str) -> Iterator[tuple[bool, list[dict]]]:
     """Every users page a run reads, as (deleted?, page): the active listing, then the deleted."""
-    for page in _user_pages(client, split=split):
+    for page in _user_pages(client, listing=listing):
         yield False, page
     for page in client.users_pages(show_deleted=True):
         yield True, page
@@ -177,13 +208,14 @@ def _sync_users(
     users = UserSync(integration=integration, run=run, recorder=recorder, dry_run=dry_run)
     users.load()
     previous_total = _previous_total(integration)
-    split = previous_total > SPLIT_USERS_ABOVE
+    listing = _users_listing(integration)
     SyncRun.objects.filter(pk=run.pk).update(progress_total=previous_total or len(users.index))
-    for deleted, page in _user_listings(client, split=split):
+    pages = client.read_ahead(_user_listings(client, listing=listing), depth=USERS_READ_AHEAD)
+    for deleted, page in pages:
         users.page([planning.remote_user(resource, deleted=deleted) for resource in page])
         if not deleted:
             _progress(run, len(page))
-    if split:
+    if listing != Listing.SEQUENTIAL:
         _verify_missing(client, users)
     SyncRun.objects.filter(pk=run.pk).update(progress_total=users.processed)
     held, _removals = users.finish(held_before=False)
@@ -221,9 +253,10 @@ def _sync_groups(
         dry_run=dry_run,
     )
     groups.load()
-    for page in client.groups_pages():
-        groups.page([planning.remote_group(resource) for resource in page])
-    groups.delete_missing()
+    with _phase(run, "groups_listing"):
+        for page in client.groups_pages():
+            groups.page([planning.remote_group(resource) for resource in page])
+        groups.delete_missing()
     batch = []
     for group_id, members in _member_lists(client, groups.seen):
         if members is None:
@@ -243,21 +276,22 @@ def _sync_groups(
 
 
 def sync_fetch(*, organization, as_first_sync: bool = False) -> dict:
-    """Make exactly the API calls of a full sync — same client, concurrency and split decision —
-    and drop the pages: nothing planned, applied or recorded. Returns what was read.
+    """Make exactly the API calls of a full sync — same client, concurrency and listing
+    decision — and drop the pages: nothing planned, applied or recorded. Returns what was read.
 
     `as_first_sync`: the calls of the organization's first sync (no previous run, so the users
-    listing is not split), even after runs happened. The `users.get` checks of people a split
-    listing missed are left out: they depend on the local directory (none in a steady one).
+    listing adapts to the size it finds), even after runs happened. The `users.get` checks of
+    people a split listing missed are left out: they depend on the local directory (none in a
+    steady one).
     """
     integration = Integration.objects.select_related("sync_account").get(organization=organization)
     if integration.sync_account is None:
         raise ValueError("The integration has no sync account: nothing to fetch with.")
     started = time.perf_counter()
     client = google_client(subject=integration.sync_account.email)
-    split = False if as_first_sync else _split_users(integration)
+    listing = _users_listing(integration, as_first_sync=as_first_sync)
     counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0}
-    for deleted, page in _user_listings(client, split=split):
+    for deleted, page in _user_listings(client, listing=listing):
         counts["deleted_users" if deleted else "users"] += len(page)
     group_ids: set[str] = set()
     for page in client.groups_pages():
@@ -267,7 +301,7 @@ def sync_fetch(*, organization, as_first_sync: bool = False) -> dict:
         counts["memberships"] += len(members or [])
     return {
         "counts": counts,
-        "split": split,
+        "listing": listing,
         "api_calls": client.calls,
         "seconds": round(time.perf_counter() - started, 3),
     }

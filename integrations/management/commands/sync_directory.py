@@ -1,6 +1,6 @@
 """`sync_directory ORG_SLUG [--dry-run | --fetch-only] [--json]`: a full sync, now, here.
 
-`--fetch-only` makes exactly the API calls of a full sync (same client, concurrency and split
+`--fetch-only` makes exactly the API calls of a full sync (same client, concurrency and listing
 decision; engine.sync_fetch) and writes nothing — no run, no lock: the floor of a sync's time.
 
 Exit codes: 0 succeeded, 1 failed, 2 held for review, 3 skipped (another sync was running).
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Fetch-only pass of {organization.slug}: {counts} — "
                 f"{fetched['api_calls']} API calls in {fetched['seconds']} s"
-                + (" (users listing split)" if fetched["split"] else "")
+                + f" (users listing {fetched['listing']})"
             )
 
 
