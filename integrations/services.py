@@ -16,6 +16,7 @@ before raising).
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -339,17 +340,28 @@ def integration_recovered(*, organization: Organization) -> tuple[Integration, b
     return integration, was_incident
 
 
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+# A setting left out of integration_settings_update keeps its value; None is a value (the
+# safety threshold's None means "the default rule").
+UNCHANGED: Any = _Unchanged()
+
+
 def integration_settings_update(
     *,
     organization: Organization,
     acting_user: User | None,
-    org_units_included: list[str] | None = None,
-    org_units_excluded: list[str] | None = None,
-    deactivation_threshold: int | None = None,
-    sync_interval_minutes: int | None = None,
-    flatten_nested_groups: bool | None = None,
+    org_units_included: list[str] = UNCHANGED,
+    org_units_excluded: list[str] = UNCHANGED,
+    deactivation_threshold: int | None = UNCHANGED,
+    sync_interval_minutes: int = UNCHANGED,
+    flatten_nested_groups: bool = UNCHANGED,
 ) -> Integration:
-    """Change the sync settings (scope, safety threshold, schedule, nested groups)."""
+    """Change the sync settings (scope, safety threshold, schedule, nested groups); a setting
+    not passed keeps its value. `deactivation_threshold=None` goes back to the default rule."""
     with transaction.atomic():
         integration = _locked(organization)
         changes = {}
@@ -360,7 +372,7 @@ def integration_settings_update(
             ("sync_interval_minutes", sync_interval_minutes),
             ("flatten_nested_groups", flatten_nested_groups),
         ):
-            if value is not None and getattr(integration, name) != value:
+            if value is not UNCHANGED and getattr(integration, name) != value:
                 changes[name] = [getattr(integration, name), value]
                 setattr(integration, name, value)
         if changes:

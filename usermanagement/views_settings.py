@@ -173,14 +173,19 @@ def safety(request):
     if form.is_valid():
         threshold = form.cleaned_data["deactivation_threshold"]
         integration = _integration(request)
-        # Empty keeps the current value (the service treats None as "unchanged").
-        if integration is not None and threshold is not None:
+        if integration is not None:
+            # empty: back to the default rule (20% of active people or 500, at least 10)
             integration_services.integration_settings_update(
                 organization=request.organization,
                 acting_user=request.user,
                 deactivation_threshold=threshold,
             )
-        messages.success(request, "Safety threshold saved.")
+        messages.success(
+            request,
+            "Safety threshold saved."
+            if threshold is not None
+            else "Safety threshold set back to the default rule.",
+        )
     else:
         messages.error(
             request, "The safety threshold must be a whole number of people (1 or more)."

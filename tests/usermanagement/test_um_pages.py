@@ -191,3 +191,29 @@ def test_held_plan_lists_who_would_be_removed_and_can_be_rejected(client, admin,
     run.refresh_from_db()
     assert run.review == SyncRun.Review.REJECTED
     assert User.objects.filter(pk__in=[v.pk for v in victims], status="active").count() == 3
+
+
+def test_safety_threshold_is_saved_and_an_empty_field_restores_the_default_rule(
+    client, admin, active
+):
+    client.force_login(admin)
+    url = reverse("usermanagement:gsuite_safety")
+
+    client.post(url, {"deactivation_threshold": "25"})
+    active.refresh_from_db()
+    assert active.deactivation_threshold == 25
+
+    page = client.post(url, {"deactivation_threshold": ""}, follow=True).content.decode()
+    active.refresh_from_db()
+    assert active.deactivation_threshold is None
+    assert "set back to the default rule" in page
+    changes = AuditEvent.objects.filter(action="integration.settings_changed").order_by("pk")
+    assert [e.details["changes"]["deactivation_threshold"] for e in changes] == [
+        [None, 25],
+        [25, None],
+    ]
+
+    page = client.post(url, {"deactivation_threshold": "0"}, follow=True).content.decode()
+    active.refresh_from_db()
+    assert active.deactivation_threshold is None  # refused, nothing lost
+    assert "must be a whole number of people" in page
