@@ -39,9 +39,12 @@ test: venv chromium
 	$(TEST) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST) $(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench — the benchmark at full scale (docs/benchmarks.md); writes bench/results.json
+## make bench — the benchmark at full scale (docs/benchmarks.md); writes bench/results.json and
+## the size-curve picture docs/benchmarks-size-curve.png
 bench: venv
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	$(BIN)/python -m bench --full
+	$(BIN)/python -m bench.plot
 
 ## make bench-quick — every benchmark scenario at reduced scale, under 10 minutes
 bench-quick: venv

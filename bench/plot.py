@@ -2,8 +2,8 @@
 
 Reads bench/results.json (`full_sync.memory_curve`: first full syncs of same-shaped
 directories of growing size) and draws sync time and peak memory against the number of users,
-with the 300 MB target. Needs matplotlib, which is not a dependency of Hearth: install it next
-to the harness when you want the picture (`pip install matplotlib`).
+with the 300 MB target. Needs matplotlib, which is not a dependency of Hearth: `make bench`
+installs it (requirements/bench.txt) and draws the picture after the full run.
 """
 
 import json
@@ -51,7 +51,9 @@ def main(argv: list[str]) -> int:
     try:
         import matplotlib  # noqa: F401
     except ModuleNotFoundError:
-        print("matplotlib is not installed: `pip install matplotlib` to draw the plot.")
+        print(
+            "matplotlib is not installed: `pip install -r requirements/bench.txt` to draw it."
+        )
         return 1
     print(f"Wrote {plot(json.loads(source.read_text()), out)}")
     return 0
