@@ -84,7 +84,8 @@ def run_probed(
     return ProcessRun(
         seconds=seconds,
         command_seconds=report["seconds"],
-        max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
+        # the probe's own high-water mark (see bench/probe.py); ru_maxrss includes the parent's
+        max_rss_mb=(report.get("peak_rss_kb") or usage.ru_maxrss) / 1024,
         exit_code=report["exit_code"],
         stdout=report["stdout"],
         statements=report["statements"],

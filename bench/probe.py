@@ -6,9 +6,13 @@ called with the remaining arguments and expected to return a JSON-able dict.
 The syncing process of the benchmark is this process: it sets Django up, installs a
 `connection.execute_wrapper` on every database connection it opens (threads included) that
 counts each SQL statement by kind, runs the command exactly as `manage.py` would, and writes the
-counts, the command's own output and its wall time to OUT.json. The parent reads the peak
-resident memory from the kernel when it reaps the process (os.wait4), so the figure is the
-whole process's high-water mark, not a sample.
+counts, the command's own output, its wall time and its peak resident memory to OUT.json.
+
+Peak memory is the kernel's high-water mark of this process's address space (`VmHWM` in
+/proc/self/status), read at the end: the whole process, threads included, not a sample. Not
+`ru_maxrss` from wait4: Linux carries it over from the parent across the fork and exec, so
+every probe started by a harness that had grown to 511 MB (it seeds 100,000 users in-process)
+reported 511 MB.
 """
 
 import importlib
@@ -31,6 +35,18 @@ class StatementCounter:
         with self.lock:
             self.kinds[kind] += 1
         return execute(sql, params, many, context)
+
+
+def peak_rss_kb() -> int | None:
+    """This process's peak resident memory in kB since its exec (None where /proc is absent)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def main(argv: list[str]) -> int:
@@ -80,6 +96,7 @@ def main(argv: list[str]) -> int:
                 "error": error,
                 "stdout": buffer.getvalue(),
                 "statements": dict(counter.kinds),
+                "peak_rss_kb": peak_rss_kb(),
             },
             fh,
         )
