@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+SHORT_VALUE = 28  # characters
 
 
 def verdict(ok: bool, target: str) -> str:
@@ -31,7 +32,8 @@ def table_print(results: dict, modules: list, write=print) -> None:
             continue
         rows = module.table(entry["figures"])
         width = max((len(label) for label, _, _ in rows), default=0)
-        value_width = max((len(value) for _, value, _ in rows), default=0)
+        # a long value (the size curve) is not allowed to push every other column right
+        value_width = max((len(v) for _, v, _ in rows if len(v) <= SHORT_VALUE), default=0)
         for label, value, target in rows:
             write(f"  {label:<{width}}  {value:>{value_width}}  {target}".rstrip())
     write("")
