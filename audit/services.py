@@ -136,12 +136,11 @@ def audit_record_rows(
     }
     records = [
         {
-            **common,
             "target_id": str(pk),
             "target_repr": _truncate(str(target_repr), _REPR_LENGTH),
             "details": dict(details or {}),
         }
         for pk, target_repr, details in targets
     ]
-    records_insert(AuditEvent, records)
+    records_insert(AuditEvent, records, common=common)
     return len(records)

@@ -50,24 +50,32 @@ def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tu
             copy.write_row(row)
 
 
-def records_insert(model: type[models.Model], records: Sequence[Mapping[str, Any]]) -> None:
+def records_insert(
+    model: type[models.Model],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    common: Mapping[str, Any] | None = None,
+) -> None:
     """Insert records (dicts of attnames, all with the same keys) like bulk_create would:
-    every concrete field a record leaves out gets what a new instance would have — the field's
-    default (a callable default is called for each row), or now for auto_now(_add) fields —
-    and no pks are returned."""
+    `common` values go into every row (no copy of each record to add them); every concrete
+    field left out gets what a new instance would have — the field's default (a callable
+    default is called for each row), or now for auto_now(_add) fields — and no pks are
+    returned."""
     if not records:
         return
     given = list(records[0])
+    common = dict(common or {})
     missing = [
         field
         for field in model._meta.concrete_fields
         if field.attname not in given
+        and field.attname not in common
         and not field.primary_key
         and not field.generated
         and field.db_default is models.NOT_PROVIDED  # the database fills those itself
     ]
     per_row = [field for field in missing if _varies_per_row(field)]
-    constant = {f.attname: f.get_default() for f in missing if f not in per_row}
+    constant = {**common, **{f.attname: f.get_default() for f in missing if f not in per_row}}
     columns = [*given, *constant, *(field.attname for field in per_row)]
     constant_values = tuple(constant.values())
     rows = [

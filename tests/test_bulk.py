@@ -52,6 +52,7 @@ def test_people_created_in_bulk_are_like_people_created_one_by_one(db):
 
     people = [User.objects.get(pk=pk) for pk in pks]
     assert [p.email for p in people] == ["grace@example.com", "alan@example.com"]
+    assert {p.organization_id for p in people} == {organization.pk}  # a common value
     grace = people[0]
     assert grace.aliases == ["g@example.com"]
     assert grace.role == User.Role.MEMBER and not grace.is_staff and not grace.is_superuser

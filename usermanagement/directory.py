@@ -36,18 +36,10 @@ def people_create_synced(
     Google). Written as plain rows (config.bulk): a first sync creates them by the thousand."""
     if not records:
         return []
-    now = timezone.now()
     config_bulk.records_insert(
         User,
-        [
-            {
-                **record,
-                "organization_id": organization.pk,
-                "google_synced_at": now,
-                "password": _unusable_password(),
-            }
-            for record in records
-        ],
+        [{**record, "password": _unusable_password()} for record in records],
+        common={"organization_id": organization.pk, "google_synced_at": timezone.now()},
     )
     pk_by_google_id = dict(
         User.objects.filter(
@@ -205,5 +197,5 @@ def memberships_apply(
         )
     if add:
         config_bulk.records_insert(
-            GroupMembership, [{**values, "organization_id": organization.pk} for values in add]
+            GroupMembership, add, common={"organization_id": organization.pk}
         )

@@ -86,9 +86,9 @@ class ChangeRecorder:
                 "" if object_id is None else str(object_id),
                 google_id,
                 repr_[:300],
-                {name: list(values) for name, values in (diff or {}).items()}
-                if kind not in (Kind.KEPT, Kind.SKIPPED)
-                else dict(diff or {}),
+                # (old, new) tuples are stored as JSON arrays as they are; a first sync adds
+                # one row per person and per membership, so no per-row conversion here
+                dict(diff) if diff else {},
                 applied,
             )
         )
