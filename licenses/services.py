@@ -292,10 +292,16 @@ def _assign_rows(
     return [row[1] for row in rows]
 
 
+# Seats given per step of the waiting line: a first sync of 100,000 people assigns them all,
+# and one step's rows and audit events are what the syncing process holds in memory.
+ASSIGN_CHUNK = 5000
+
+
 def _assign_waiting(organization: Organization, now, acting_user, *, free: int) -> list[int]:
-    if free <= 0:
-        return []
-    rows = list(
+    """Seats for the first `free` people of the line, in order, a chunk at a time (each chunk
+    leaves the line, so the next query starts where it ended)."""
+    assigned: list[int] = []
+    line = (
         PersonLicense.objects.filter(
             organization=organization,
             state=UNLICENSED,
@@ -303,11 +309,16 @@ def _assign_waiting(organization: Organization, now, acting_user, *, free: int) 
             person__status=User.Status.ACTIVE,
         )
         .order_by("waiting_since", "person_id")
-        .values_list("pk", "person_id", "person__email")[:free]
+        .values_list("pk", "person_id", "person__email")
     )
-    return _assign_rows(
-        organization, rows, now=now, acting_user=acting_user, reason="waiting line"
-    )
+    while len(assigned) < free:
+        rows = list(line[: min(ASSIGN_CHUNK, free - len(assigned))])
+        if not rows:
+            break
+        assigned += _assign_rows(
+            organization, rows, now=now, acting_user=acting_user, reason="waiting line"
+        )
+    return assigned
 
 
 def _licenses_link() -> str:

@@ -55,6 +55,15 @@ def test_reconcile_gives_seats_in_arrival_order_and_lines_up_the_rest(org):
     assert assigned_events.count() == 5
 
 
+def test_seats_given_a_chunk_at_a_time_still_follow_the_line(org, monkeypatch):
+    monkeypatch.setattr(services, "ASSIGN_CHUNK", 2)
+    people = _people(org, 7)
+    result = services.seats_reconcile(organization=org)
+    assert result.assigned == [org.admin.pk, *[p.pk for p in people[:4]]]  # in line order
+    assert _licensed(org) == set(result.assigned)
+    assert AuditEvent.objects.filter(action="license.assigned").count() == 5
+
+
 def test_freed_seats_go_to_the_earliest_waiting_in_the_same_pass(org):
     people = _people(org, 9)
     services.seats_reconcile(organization=org)
