@@ -167,9 +167,8 @@ class Listing:
     ADAPTIVE = "adaptive"
 
 
-def _users_listing(integration: Integration, *, as_first_sync: bool = False) -> str:
-    """Split above SPLIT_USERS_ABOVE people as of the last run; a first sync adapts."""
-    previous_total = 0 if as_first_sync else _previous_total(integration)
+def _users_listing(previous_total: int) -> str:
+    """Split above SPLIT_USERS_ABOVE people as of the last run; a first sync (0) adapts."""
     if not previous_total:
         return Listing.ADAPTIVE
     return Listing.SPLIT if previous_total > SPLIT_USERS_ABOVE else Listing.SEQUENTIAL
@@ -208,7 +207,7 @@ def _sync_users(
     users = UserSync(integration=integration, run=run, recorder=recorder, dry_run=dry_run)
     users.load()
     previous_total = _previous_total(integration)
-    listing = _users_listing(integration)
+    listing = _users_listing(previous_total)
     SyncRun.objects.filter(pk=run.pk).update(progress_total=previous_total or len(users.index))
     pages = client.read_ahead(_user_listings(client, listing=listing), depth=USERS_READ_AHEAD)
     for deleted, page in pages:
@@ -289,7 +288,7 @@ def sync_fetch(*, organization, as_first_sync: bool = False) -> dict:
         raise ValueError("The integration has no sync account: nothing to fetch with.")
     started = time.perf_counter()
     client = google_client(subject=integration.sync_account.email)
-    listing = _users_listing(integration, as_first_sync=as_first_sync)
+    listing = _users_listing(0 if as_first_sync else _previous_total(integration))
     counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0}
     for deleted, page in _user_listings(client, listing=listing):
         counts["deleted_users" if deleted else "users"] += len(page)
