@@ -41,7 +41,13 @@ def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tu
     }
     names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # The raw psycopg cursor's COPY is outside Django's error translation: wrap it, so that a
+    # refused row raises django.db.IntegrityError/DataError like any other write.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,
+    ):
         for row in rows:
             if encoders:
                 row = list(row)
