@@ -77,6 +77,17 @@ class GoogleTemporaryError(IntegrationError):
     halts = False
 
 
+class GoogleDailyLimitReached(IntegrationError):
+    """Google's daily API allowance for Hearth is spent: retrying before it resets only fails."""
+
+    headline = "G Suite's daily limit for directory requests has been reached."
+    fix = (
+        "Nothing needs to be done: syncing resumes by itself when Google resets the daily "
+        "limit. If it happens again, contact support."
+    )
+    halts = False
+
+
 class GoogleUnknownError(IntegrationError):
     """Anything Google answered that we do not recognise."""
 

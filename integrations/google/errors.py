@@ -17,6 +17,7 @@ from googleapiclient.errors import HttpError
 from integrations.errors import (
     ApiAccessDisabled,
     DirectoryAccessDenied,
+    GoogleDailyLimitReached,
     GoogleTemporaryError,
     GoogleUnknownError,
     IntegrationError,
@@ -25,9 +26,15 @@ from integrations.errors import (
 )
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Per-minute limits and overload: backing off helps within seconds.
 TRANSIENT_REASONS = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError"}
 )
+# The project's daily allowance is spent: nothing helps until Google resets it (a day), so
+# retrying only burns time. Google names it by reason, or by a "per day" limit in the message
+# of a quotaExceeded answer ("Quota exceeded for quota metric 'Queries' and limit 'Queries per
+# day'").
+DAILY_REASONS = frozenset({"dailyLimitExceeded", "dailyLimitExceededUnreg"})
 NETWORK_ERRORS = (
     socket.timeout,
     TimeoutError,
@@ -55,8 +62,17 @@ def http_error_reason(exc: HttpError) -> tuple[str, str]:
         return "", str(getattr(exc, "reason", "") or "")
 
 
+def is_daily_limit(exc: BaseException) -> bool:
+    if not isinstance(exc, HttpError) or exc.resp.status not in (403, 429):
+        return False
+    reason, message = http_error_reason(exc)
+    return reason in DAILY_REASONS or "per day" in message.lower()
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, HttpError):
+        if is_daily_limit(exc):
+            return False
         status = exc.resp.status
         if status in TRANSIENT_STATUSES:
             return True
@@ -95,6 +111,8 @@ def translate(exc: BaseException) -> IntegrationError:
             return ApiAccessDisabled(detail)
         if status == 403 and "Not Authorized to access this resource" in message:
             return DirectoryAccessDenied(detail)
+        if is_daily_limit(exc):
+            return GoogleDailyLimitReached(detail)
         if status == 403 and reason == "insufficientPermissions":
             # The token lacks a scope: the domain-wide grant does not cover what we ask for.
             return NotInstalled(detail)
