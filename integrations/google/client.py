@@ -7,16 +7,18 @@ capped exponential backoff with full jitter — or raise the typed error from
 integrations.google.errors.translate. Nothing outside this package sees a Google exception.
 
 Listings are generators of pages (lists of resource dicts): memory stays one page per stream.
+The users listing is always Google's plain listing (no `query`): a search reads Google's search
+index, which lags the directory and matches aliases, so it can never say who exists.
 httplib2 is not thread-safe, so every thread builds its own service objects (thread-local);
-`users_pages_concurrent` and `members_concurrent` fetch with a small pool of threads feeding a
-bounded queue, so the consumer (the sync, writing to the database) never holds more than a few
-pages in memory.
+`read_ahead` and `members_concurrent` fetch on a small pool of threads feeding a bounded queue
+(`Prefetch`, a context manager: leaving it — normally or by an exception — stops and joins its
+threads), so the consumer (the sync, writing to the database) never holds more than a few pages
+in memory and a failed run never leaves a thread behind.
 """
 
 import contextlib
 import queue
 import random
-import string
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,9 +38,6 @@ from .errors import GoogleNotFound, is_transient, translate
 USERS_PAGE_SIZE = 500
 GROUPS_PAGE_SIZE = 200
 MEMBERS_PAGE_SIZE = 200
-# A full users listing is split by the first character of the email for concurrent fetching;
-# any person the split misses is caught by the sync's per-person check before archival.
-USER_PREFIXES = tuple(string.ascii_lowercase + string.digits)
 
 
 class QuotaGate:
@@ -202,54 +201,12 @@ class GoogleClient:
 
         return self._pages(request, "users")
 
-    def users_pages_concurrent(
-        self, *, workers: int | None = None, prefixes: Iterable[str] = USER_PREFIXES
-    ) -> Iterator[list[dict]]:
-        """All active users, split by email prefix and fetched by `workers` threads.
-
-        Pages arrive in completion order. A failure in any stream is raised to the consumer
-        (after the streams stop), so a partial listing never looks complete.
-        """
-        streams = [f"email:{prefix}*" for prefix in prefixes]
-        return self._concurrent(
-            lambda query, emit: [emit(page) for page in self.users_pages(query=query)],
-            streams,
-            workers,
-        )
-
-    def users_pages_adaptive(self) -> Iterator[list[dict]]:
-        """All active users of a directory of unknown size: the first page of the plain
-        listing, and — only if there is more — the rest split by email prefix and fetched
-        concurrently, the first page's people left out of the split streams (the stream of
-        their prefix lists them again). One call for a small directory; for a large one, a
-        page more than `users_pages_concurrent`, in a fraction of the sequential time.
-        """
-        first = self.execute(
-            lambda: self.directory()
-            .users()
-            .list(
-                customer="my_customer",
-                maxResults=USERS_PAGE_SIZE,
-                orderBy="email",
-                projection="full",
-            )
-        )
-        first_page = first.get("users", [])
-        yield first_page
-        if not first.get("nextPageToken"):
-            return
-        already = {resource.get("id") for resource in first_page}
-        for page in self.users_pages_concurrent():
-            rest = [resource for resource in page if resource.get("id") not in already]
-            if rest:
-                yield rest
-
-    def read_ahead(self, pages: Iterator, *, depth: int) -> Iterator:
+    def read_ahead(self, pages: Iterator, *, depth: int) -> "Prefetch":
         """Iterate `pages` on a thread of its own, up to `depth` items ahead of the consumer,
-        so that fetching goes on while the consumer writes what it has. Same failure rules as
-        the concurrent listings: an error in the fetching thread is raised to the consumer."""
-        return self._concurrent(
-            lambda source, emit: [emit(item) for item in source], [pages], 1, buffer=depth
+        so that fetching goes on while the consumer writes what it has. An error in the
+        fetching thread is raised to the consumer. Use it as a context manager."""
+        return Prefetch(
+            lambda source, emit: [emit(item) for item in source], [pages], workers=1, buffer=depth
         )
 
     def groups_pages(self) -> Iterator[list[dict]]:
@@ -275,8 +232,9 @@ class GoogleClient:
 
     def members_concurrent(
         self, group_keys: Iterable[str], *, workers: int | None = None, buffer: int | None = None
-    ) -> Iterator[tuple[str, list[dict] | None]]:
-        """(group key, its direct members) for each group, fetched concurrently.
+    ) -> "Prefetch":
+        """(group key, its direct members) for each group, fetched concurrently (a Prefetch:
+        use it as a context manager).
 
         A group deleted between the groups listing and its members listing yields None.
         `buffer`: how many member lists may wait for the consumer (default two per worker) — a
@@ -289,7 +247,18 @@ class GoogleClient:
             except GoogleNotFound:
                 emit((group_key, None))
 
-        return self._concurrent(fetch, list(group_keys), workers, buffer=buffer)
+        return Prefetch(
+            fetch, list(group_keys), workers=workers or settings.GOOGLE_FETCH_WORKERS, buffer=buffer
+        )
+
+    def users_get_concurrent(self, user_keys: Iterable[str]) -> "Prefetch":
+        """(key, the user resource — None if Google does not know it) for each key, fetched
+        concurrently (a Prefetch: use it as a context manager)."""
+        return Prefetch(
+            lambda key, emit: emit((key, self.user_get(key))),
+            list(user_keys),
+            workers=settings.GOOGLE_FETCH_WORKERS,
+        )
 
     def user_get(self, user_key: str) -> dict | None:
         try:
@@ -349,59 +318,97 @@ class GoogleClient:
             domain=str(customer.get("customerDomain", "")).lower(),
         )
 
-    # --- concurrency -------------------------------------------------------------------------
-    def _concurrent(
-        self, work: Callable, items: list, workers: int | None, *, buffer: int | None = None
-    ) -> Iterator:
-        workers = workers or settings.GOOGLE_FETCH_WORKERS
-        results: queue.Queue = queue.Queue(maxsize=buffer or workers * 2)
-        done = object()
-        stop = threading.Event()
-        errors: list[BaseException] = []
 
-        def emit(item):
-            while not stop.is_set():
-                try:
-                    results.put(item, timeout=0.5)
-                    return
-                except queue.Full:
-                    continue
-            raise _Stopped
 
-        def run(item):
-            try:
-                if not stop.is_set():
-                    work(item, emit)
-            except _Stopped:
-                pass
-            # Anything raised in a worker is handed to the consumer thread, which re-raises it.
-            except BaseException as exc:  # noqa: BLE001
-                errors.append(exc)
-                stop.set()
+class Prefetch:
+    """Items produced by `work(item, emit)` for each of `items` on `workers` threads, handed to
+    the consumer through a bounded queue (`buffer` items at most wait for it).
 
-        def drive():
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="google") as pool:
-                list(pool.map(run, items))
-            results.put(done)
+        with client.members_concurrent(keys) as lists:
+            for key, members in lists:
+                ...
 
-        driver = threading.Thread(target=drive, name="google-driver", daemon=True)
-        driver.start()
-        try:
-            while True:
-                item = results.get()
-                if item is done:
-                    break
-                yield item
-        finally:
-            stop.set()
-            # Drain so blocked workers can finish, then wait for the pool to wind down.
-            while driver.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    results.get(timeout=0.1)
-            driver.join()
-        if errors:
-            error = errors[0]
+    Leaving the `with` block — at the end, on `break`, or by an exception in the consumer —
+    stops the workers and joins every thread before going on, so a failed run never leaves a
+    thread blocked on a full queue (which kept `sync_directory` from exiting). A failure in any
+    worker stops the others and is raised to the consumer after they stopped, as a typed
+    error: a partial listing never looks complete.
+    """
+
+    _DONE = object()
+
+    def __init__(self, work: Callable, items: list, *, workers: int, buffer: int | None = None):
+        self.work = work
+        self.items = items
+        self.workers = max(1, workers)
+        self.results: queue.Queue = queue.Queue(maxsize=buffer or self.workers * 2)
+        self.stopping = threading.Event()
+        self.errors: list[BaseException] = []
+        self.driver: threading.Thread | None = None
+
+    def __enter__(self) -> "Prefetch":
+        self.driver = threading.Thread(target=self._drive, name="google-driver", daemon=True)
+        self.driver.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator:
+        if self.driver is None:
+            raise RuntimeError("Iterate a Prefetch inside its `with` block.")
+        while True:
+            item = self.results.get()
+            if item is self._DONE:
+                break
+            yield item
+        self.driver.join()
+        if self.errors:
+            error = self.errors[0]
             raise error if isinstance(error, IntegrationError) else translate(error)
+
+    def close(self) -> None:
+        """Stop the workers and wait for every thread (idempotent)."""
+        if self.driver is None:
+            return
+        self.stopping.set()
+        # Drain so that workers blocked on a full queue see the stop and finish.
+        while self.driver.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self.results.get(timeout=0.1)
+        self.driver.join()
+
+    def _emit(self, item) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.results.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def _run(self, item) -> None:
+        try:
+            if not self.stopping.is_set():
+                self.work(item, self._emit)
+        except _Stopped:
+            pass
+        # Anything raised in a worker is handed to the consumer thread, which re-raises it.
+        except BaseException as exc:  # noqa: BLE001
+            self.errors.append(exc)
+            self.stopping.set()
+
+    def _drive(self) -> None:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="google") as pool:
+            list(pool.map(self._run, self.items))
+        # The consumer may be gone (closed): never block on a full queue here.
+        while True:
+            try:
+                self.results.put(self._DONE, timeout=0.1)
+                return
+            except queue.Full:
+                if self.stopping.is_set():
+                    return
 
 
 class _Stopped(Exception):

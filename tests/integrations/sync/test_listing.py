@@ -1,12 +1,15 @@
-"""How a sync lists the users: adaptively on a first sync, split by prefix once it is known large.
+"""How a sync lists the users: Google's plain listing, always — never a search.
 
-Each test counts the calls the sandbox answered for the users listing, so they fail if a first
-sync reads a small directory more than once or a large one only sequentially.
+A `query` reads Google's search index, which lags the directory and matches aliases: a listing
+built from searches can miss new hires or drop people, so it must never decide who exists. Each
+test records the users.list calls the Hearth client sends.
 """
+
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from integrations.google.client import USER_PREFIXES, USERS_PAGE_SIZE
+from integrations.google.client import USERS_PAGE_SIZE
 from integrations.models import SyncRun
 from integrations.sync import engine
 from usermanagement.models import User
@@ -16,6 +19,14 @@ D = "acme.example"
 
 def _users_list_calls(sandbox_requests: list[str]) -> int:
     return sum(1 for path in sandbox_requests if path.startswith("/admin/directory/v1/users?"))
+
+
+def _queries(sandbox_requests: list[str]) -> list[str]:
+    return [
+        parse_qs(urlsplit(path).query).get("query", [""])[0]
+        for path in sandbox_requests
+        if path.startswith("/admin/directory/v1/users?")
+    ]
 
 
 @pytest.fixture
@@ -35,57 +46,38 @@ def users_calls(monkeypatch):
     return paths
 
 
-def test_a_first_sync_of_a_small_directory_reads_one_page_of_users(connected, users_calls):
+def test_a_small_directory_is_read_in_one_page_and_the_deleted_listing(connected, users_calls):
     run = connected.sync()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    # the active listing (one page, no next page) and the deleted listing
     assert _users_list_calls(users_calls) == 2
+    assert _queries(users_calls) == ["", ""]
     assert User.objects.filter(organization=connected.organization).count() == 12
 
 
-def test_a_first_sync_of_a_large_directory_splits_after_the_first_page(
-    connected, users_calls
-):
+def test_a_large_directory_is_read_page_by_page_without_a_search(connected, users_calls):
     users = USERS_PAGE_SIZE * 2 + 300
     connected.sandbox.seed(D, users=users, groups=2, members_per_group=3, admins=1)
 
-    run = connected.sync()
+    first = connected.sync()
+    again = connected.sync()
 
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    # first page, then one stream per prefix (some of several pages), then the deleted listing
-    assert _users_list_calls(users_calls) >= 1 + len(USER_PREFIXES) + 1
-    people = User.objects.filter(organization=connected.organization)
-    assert people.count() == users
-    # the first page's people came again in their prefix's stream: created once, never updated
-    assert run.counts["create"] + run.counts.get("adopt", 0) == users
-    assert "update" not in run.counts
-
-
-def test_a_resync_of_a_directory_known_to_be_large_is_split_and_writes_nothing(
-    connected, users_calls, monkeypatch
-):
-    monkeypatch.setattr(engine, "SPLIT_USERS_ABOVE", 10)
-    connected.sync()
-    users_calls.clear()
-
-    run = connected.sync()
-
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
-    # no adaptive first page: one call per prefix stream, then the deleted listing
-    assert _users_list_calls(users_calls) == len(USER_PREFIXES) + 1
-    assert run.counts == {}
+    assert first.status == again.status == SyncRun.Status.SUCCEEDED
+    # three pages of active users and the deleted listing, twice; no query, ever
+    assert _users_list_calls(users_calls) == 2 * (3 + 1)
+    assert set(_queries(users_calls)) == {""}
+    assert first.counts["create"] + first.counts.get("adopt", 0) == users
+    assert again.counts == {}
 
 
-def test_the_fetch_only_floor_makes_the_calls_of_the_first_sync(connected, users_calls):
+def test_the_fetch_only_floor_makes_the_calls_of_a_sync(connected, users_calls):
     connected.sandbox.seed(D, users=USERS_PAGE_SIZE + 50, groups=2, members_per_group=3)
     run = connected.sync()
     sync_calls = _users_list_calls(users_calls)
     users_calls.clear()
 
-    fetched = engine.sync_fetch(organization=connected.organization, as_first_sync=True)
+    fetched = engine.sync_fetch(organization=connected.organization)
 
-    assert fetched["listing"] == engine.Listing.ADAPTIVE
     assert fetched["counts"]["users"] == USERS_PAGE_SIZE + 50
     assert _users_list_calls(users_calls) == sync_calls
     assert fetched["api_calls"] == run.api_calls
