@@ -7,10 +7,18 @@ Flow:
    queued or running.
 2. `sync_run_execute` claims the organization's lock (`SyncLock`): a conditional UPDATE that
    succeeds only if the lock is free or its lease expired — the same on PostgreSQL and SQLite,
-   across processes. A run that cannot claim it is recorded as *skipped*. While the run works,
-   a heartbeat thread extends the lease; a killed worker stops beating and its lease expires,
-   so the next run (or the redelivered task) takes over and completes the work: every step of
-   the sync is idempotent.
+   across processes. A run that cannot claim it is recorded as *skipped* (unless the holder is
+   another execution of the same run). Claiming starts a new *attempt* of the run. While the run
+   works, a heartbeat thread extends the lease, and every write transaction of the run begins
+   with `Lease.check`: an UPDATE that renews the lease only if this execution still holds it —
+   so the lock row stays locked until that transaction commits, and a run whose lease expired
+   and was taken over (a paused worker, a slow database) raises LockLost before writing
+   anything more: one writer at a time. It is recorded as failed with `LockLost`, unless the
+   run itself was resumed meanwhile (then the newer attempt records it).
+   A killed worker stops beating and its lease expires; the schedule (every minute) resumes a
+   run left *running* under an expired lease as a new attempt — without waiting for the
+   broker's redelivery (an hour on Redis) — and the resumed run converges: every step of the
+   sync is idempotent (creates are keyed on Google's ids, a batch is one transaction).
 3. The run itself (integrations.sync.engine) fetches, plans and applies; this module records
    the outcome: succeeded, held (removals above the threshold, waiting for review), or failed.
    A failure that a person must fix (auth, permissions) moves the integration to *error* and
@@ -25,20 +33,27 @@ from datetime import timedelta
 from functools import partial
 
 import structlog
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from organizations.models import Organization
 
 from ..models import Integration, SyncLock, SyncRun
+from .engine import LockLost, sync_execute
 
 logger = structlog.get_logger(__name__)
 
-LOCK_LEASE = timedelta(minutes=2)
-HEARTBEAT_SECONDS = 20
+# How long a run's hold on the lock lasts without renewal (settings.SYNC_LOCK_LEASE_SECONDS,
+# 2 minutes by default): a dead worker's run is resumed at most a schedule tick after it ends.
+LOCK_LEASE = timedelta(seconds=settings.SYNC_LOCK_LEASE_SECONDS)
+HEARTBEAT_SECONDS = max(1.0, settings.SYNC_LOCK_LEASE_SECONDS / 6)
 # A queued run older than this (its message lost) no longer holds back the schedule.
 QUEUED_STALE_AFTER = timedelta(hours=1)
+# A run whose workers keep dying is given up after this many attempts.
+MAX_ATTEMPTS = 3
 
 
 # --- enqueue -----------------------------------------------------------------------------------
@@ -66,9 +81,10 @@ def sync_enqueue(
 
 
 def sync_schedule_due(*, now=None) -> list[SyncRun]:
-    """Enqueue a full sync for each syncing organization whose interval has elapsed.
+    """Every minute: resume runs whose worker died, and enqueue a full sync for each syncing
+    organization whose interval has elapsed. Returns the runs resumed or enqueued.
 
-    An organization with a run already queued or running gets none (no pile-up behind a slow
+    An organization with a run queued or running gets no new one (no pile-up behind a slow
     run); the interval counts from the last run's request.
     """
     now = now or timezone.now()
@@ -80,22 +96,13 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
         .filter(expires_at__gte=now)
         .values_list("organization_id", flat=True)
     )
-    # A run left "running" by a killed worker whose lease expired (and whose message was not
-    # redelivered) is closed as failed, so that it neither blocks the schedule nor lies.
-    SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(
-        organization_id__in=locked
-    ).filter(started_at__lt=now - LOCK_LEASE).update(
-        status=SyncRun.Status.FAILED,
-        finished_at=now,
-        error_class="WorkerLost",
-        error_message="The worker stopped mid-run; the next run completes the work.",
-    )
-    busy = locked | set(
+    runs = _resume_orphans(locked=locked, now=now)
+    busy = locked | {run.organization_id for run in runs}
+    busy |= set(
         SyncRun.objects.filter(
             status=SyncRun.Status.QUEUED, created_at__gte=now - QUEUED_STALE_AFTER
         ).values_list("organization_id", flat=True)
     )
-    runs = []
     for organization_id, interval in integrations:
         if organization_id in busy:
             continue
@@ -116,6 +123,34 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
                 )
             )
     return runs
+
+
+def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
+    """Runs left *running* with no live lease (their worker died or stalled): started again as a
+    new attempt, or — after MAX_ATTEMPTS — closed as failed so that they neither block the
+    schedule nor lie."""
+    from integrations.tasks import sync_run_execute
+
+    resumed = []
+    orphans = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(
+        organization_id__in=locked
+    )
+    for run in orphans:
+        if run.attempt >= MAX_ATTEMPTS:
+            SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+                status=SyncRun.Status.FAILED,
+                finished_at=now,
+                error_class="WorkerLost",
+                error_message=(
+                    f"The worker stopped mid-run {run.attempt} times; the next run completes "
+                    "the work."
+                ),
+            )
+            continue
+        logger.warning("sync_run_resumed", run_id=run.pk, attempt=run.attempt)
+        transaction.on_commit(partial(sync_run_execute.delay, run.pk))
+        resumed.append(run)
+    return resumed
 
 
 # --- the lock ----------------------------------------------------------------------------------
@@ -147,13 +182,39 @@ def lock_release(*, organization_id: int, holder: str) -> None:
     )
 
 
+class Lease:
+    """An execution's hold on the organization's lock: renewed by a heartbeat thread, and
+    checked by every write transaction of the run (`check`, the engine's guard)."""
+
+    def __init__(self, *, organization_id: int, holder: str):
+        self.organization_id = organization_id
+        self.holder = holder
+        self.heartbeat = _Heartbeat(lease=self)
+
+    def __enter__(self) -> "Lease":
+        self.heartbeat.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.heartbeat.stop()
+        lock_release(organization_id=self.organization_id, holder=self.holder)
+
+    def check(self) -> None:
+        """Inside a write transaction: renew the lease if this execution still holds it, else
+        raise LockLost. The UPDATE keeps the lock row locked until the transaction commits, so
+        no other run can take the lock in the middle of this write."""
+        if self.heartbeat.lost.is_set() or not lock_renew(
+            organization_id=self.organization_id, holder=self.holder
+        ):
+            raise LockLost(f"Lost the sync lock of organization {self.organization_id}.")
+
+
 class _Heartbeat(threading.Thread):
     """Renews the lock lease while a run works (own DB connection, closed on exit)."""
 
-    def __init__(self, *, organization_id: int, holder: str):
-        super().__init__(name=f"sync-heartbeat-{organization_id}", daemon=True)
-        self.organization_id = organization_id
-        self.holder = holder
+    def __init__(self, *, lease: Lease):
+        super().__init__(name=f"sync-heartbeat-{lease.organization_id}", daemon=True)
+        self.lease = lease
         self.stopped = threading.Event()
         self.lost = threading.Event()
 
@@ -162,7 +223,9 @@ class _Heartbeat(threading.Thread):
 
         try:
             while not self.stopped.wait(HEARTBEAT_SECONDS):
-                if not lock_renew(organization_id=self.organization_id, holder=self.holder):
+                if not lock_renew(
+                    organization_id=self.lease.organization_id, holder=self.lease.holder
+                ):
                     self.lost.set()
                     return
         finally:
@@ -177,13 +240,15 @@ def _holder_id(run_id: int) -> str:
     return f"run-{run_id}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _holder_prefix(run_id: int) -> str:
+    return f"run-{run_id}@"
+
+
 # --- execute -----------------------------------------------------------------------------------
 
 
 def sync_run_execute(*, run_id: int) -> SyncRun | None:
     """Execute a queued (or interrupted) run under the organization's lock; record the outcome."""
-    from .engine import sync_execute
-
     close_old_connections()
     run = SyncRun.objects.select_related("organization").filter(pk=run_id).first()
     if run is None:
@@ -193,28 +258,57 @@ def sync_run_execute(*, run_id: int) -> SyncRun | None:
         return run  # a redelivered message for a finished run
     holder = _holder_id(run.pk)
     if not lock_claim(organization_id=run.organization_id, holder=holder):
-        SyncRun.objects.filter(pk=run.pk).update(
+        current = (
+            SyncLock.objects.filter(organization_id=run.organization_id)
+            .values_list("holder", flat=True)
+            .first()
+        )
+        if (current or "").startswith(_holder_prefix(run.pk)):
+            return run  # another execution of this very run is at work (a duplicate message)
+        now = timezone.now()
+        SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
             status=SyncRun.Status.SKIPPED,
-            started_at=timezone.now(),
-            finished_at=timezone.now(),
+            started_at=now,
+            finished_at=now,
             note="Another sync of this organization was running.",
         )
         run.refresh_from_db()
         logger.info("sync_run_skipped", run_id=run.pk, organization_id=run.organization_id)
         return run
-    heartbeat = _Heartbeat(organization_id=run.organization_id, holder=holder)
-    heartbeat.start()
-    try:
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.RUNNING, started_at=timezone.now()
+    with Lease(organization_id=run.organization_id, holder=holder) as lease:
+        started = SyncRun.objects.filter(
+            pk=run.pk, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+        ).update(
+            status=SyncRun.Status.RUNNING,
+            attempt=F("attempt") + 1,
+            started_at=Coalesce("started_at", timezone.now()),
         )
+        if not started:
+            return run
         run.refresh_from_db()
-        sync_execute(run=run)
-    finally:
-        heartbeat.stop()
-        lock_release(organization_id=run.organization_id, holder=holder)
+        try:
+            sync_execute(run=run, guard=lease.check)
+        except LockLost:
+            _record_lock_lost(run)
     run.refresh_from_db()
     return run
+
+
+def _record_lock_lost(run: SyncRun) -> None:
+    """The execution lost its lease and stopped writing. If the run was resumed meanwhile (a
+    newer attempt), that attempt records the outcome; otherwise this run failed."""
+    still_ours = SyncRun.objects.filter(
+        pk=run.pk, attempt=run.attempt, status=SyncRun.Status.RUNNING
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error_class="LockLost",
+        error_message=(
+            "This run was paused long enough for its hold on the organization's sync to expire, "
+            "and another run took over; it stopped writing at once. The other run carries on."
+        ),
+    )
+    logger.warning("sync_run_lock_lost", run_id=run.pk, attempt=run.attempt, recorded=still_ours)
 
 
 def sync_run_progress(*, run: SyncRun, processed: int = 0, total: int | None = None) -> None:
