@@ -141,8 +141,14 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # {"create": 3, "update": 10, "deactivate": 1, ...} — one key per SyncChange kind.
     counts = models.JSONField(default=dict, blank=True)
-    # Held runs: the removals waiting for review, [[user pk, kind, google state], ...].
+    # Held runs: every removal of the plan, waiting for review (integrations.sync.removals):
+    # {"type": "user", "pk", "kind", "state"} / {"type": "group", "pk"} /
+    # {"type": "membership", "pk"}.
     held_removals = models.JSONField(default=list, blank=True)
+    # How many executions of this run have started: a run whose worker died is resumed by the
+    # schedule (a new attempt), and an execution records its outcome only while it is the
+    # latest attempt — a paused one that lost its lease cannot overwrite its successor's.
+    attempt = models.PositiveSmallIntegerField(default=0)
     progress_processed = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
@@ -226,3 +232,38 @@ class SyncLock(models.Model):
 
     def __str__(self) -> str:
         return f"Sync lock of {self.organization_id}: {self.holder or 'free'}"
+
+
+class SyncConflict(models.Model):
+    """A person of the organization's G Suite whose address another organization's account
+    already uses: the sync skips them (never fails the run) and support resolves it.
+
+    One row per (organization, Google id); `last_seen_at` moves with every run that meets it.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    google_id = models.CharField(max_length=64)
+    email = models.CharField(max_length=254)
+    # The account that holds the address, in another organization (kept, flagged for support).
+    other_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    first_run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "google_id"], name="syncconflict_unique_person"
+            )
+        ]
+        indexes = [models.Index(fields=["email"], name="syncconflict_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email}: used by an account of another organization"

@@ -158,6 +158,24 @@ def groups_update_synced(*, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> in
     )
 
 
+def groups_kept_set(*, pks: Iterable[int], kept: bool) -> int:
+    """Mark groups kept against Google (a rejected deletion) or clear the mark."""
+    pks = list(pks)
+    if not pks:
+        return 0
+    return Group.objects.filter(pk__in=pks).update(kept_since=timezone.now() if kept else None)
+
+
+def memberships_kept_set(*, pks: Iterable[int], kept: bool) -> int:
+    """Mark memberships kept against Google (a rejected removal) or clear the mark."""
+    pks = list(pks)
+    if not pks:
+        return 0
+    return GroupMembership.objects.filter(pk__in=pks).update(
+        kept_since=timezone.now() if kept else None
+    )
+
+
 def groups_delete_synced(*, pks: Iterable[int]) -> int:
     """Delete groups Google no longer has, with their memberships (both directions)."""
     pks = list(pks)

@@ -212,6 +212,10 @@ class Group(models.Model):
     description = models.TextField(blank=True)
     etag = models.CharField(max_length=64, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Google no longer lists the group, and an admin rejected its deletion (a held plan) at
+    # this time: the sync keeps it and does not propose the deletion again until Google lists
+    # it once more (which clears this).
+    kept_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["email"]
@@ -259,6 +263,8 @@ class GroupMembership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     direct = models.BooleanField(default=True)
+    # As Group.kept_since: the membership's removal was rejected in a review.
+    kept_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

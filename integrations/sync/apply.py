@@ -1,4 +1,4 @@
-"""Applying plans: pages of users as they arrive, removals after a complete fetch, groups.
+"""Applying plans: pages of users as they arrive, groups and members, removals last.
 
 Flow for people (`UserSync`):
 1. `load` reads a compact local index in one query: Google id → (pk, etag, Google state,
@@ -6,38 +6,51 @@ Flow for people (`UserSync`):
 2. `page` plans one page (planning.user_step) against the index — loading the full synced
    fields only of people whose etag changed, in one query — and applies creates, adoptions,
    updates and restorations at once through usermanagement.directory (constant queries per
-   page), recording SyncChange rows. Unchanged people cost nothing. Deactivations and
-   archivals are only collected; so are changes whose new email is still held by someone the
-   run has not processed yet (an address reused after a deletion, swapped addresses).
-3. `finish` (only after every listing completed) adds the people Google no longer lists,
-   keeps the last Hearth admin, and either applies the removals or — above the threshold —
-   holds them for review (nothing removed). Then the deferred email changes are applied.
+   page), recording SyncChange rows. Unchanged people cost nothing. Set aside before writing:
+   an address Hearth cannot use, and an address an account of another organization holds
+   (skipped with the reason, a SyncConflict row for support — never a failed run). A batch the
+   database still refuses is retried person by person, so one bad record is skipped with its
+   reason and the rest of the page goes on. Deactivations and archivals are only collected; so
+   are changes whose new email is still held by someone the run has not processed yet (an
+   address reused after a deletion, swapped addresses).
+3. `removals` (only after every listing completed) adds the people Google no longer lists and
+   sets the last Hearth admin apart; the engine judges them together with the groups' removals
+   (integrations.sync.removals) and calls `removals_apply` or `removals_hold`. Then
+   `deferred_apply` writes the deferred email changes and `seats` gives and releases seats.
 
-Groups (`GroupSync`): groups by etag, deletions after the complete groups listing, direct
-members per group (a group's member list is complete when its last page arrived), then
-inherited members through nested groups (planning.flatten) from the stored direct rows.
+Groups (`GroupSync`): groups by etag; direct members per group (a group's member list is
+complete when its last page arrived): additions and role changes written at once, removals only
+collected, as are the deletions of groups the complete listing did not return (`deletions`);
+then inherited members through nested groups (planning.flatten) from the stored direct rows.
+Groups and memberships an admin kept in a review (`kept_since`) are never proposed for removal
+again until Google lists them once more.
 
-In a dry run nothing is written: the same decisions are only counted on the run.
+Every write transaction starts with `guard()`, the run's lease check (integrations.sync.runs):
+a run that lost its lock raises there and writes nothing more. In a dry run nothing is written:
+the same decisions are only counted on the run.
 
 The bulk writes of a first sync — a person per user, a GroupMembership row per member (both
 through usermanagement.directory) and a SyncChange row per change — are plain rows written by
-config.bulk: PostgreSQL's COPY (no model instance per row, no client-side quoting of every
-value), `bulk_create` on other databases.
+config.bulk: PostgreSQL's COPY, `bulk_create` on other databases.
 """
 
+import contextlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from config.bulk import rows_insert
 from licenses.services import seats_reconcile
 from usermanagement import directory
 from usermanagement.models import Group, GroupMembership, User
 
-from ..models import Integration, SyncChange, SyncRun
+from ..models import Integration, SyncChange, SyncConflict, SyncRun
 from . import planning
 from .planning import LocalMember, LocalUser, RemoteMember, RemoteUser, Transition
 
@@ -53,6 +66,16 @@ CHANGE_COLUMNS = (
     "diff",
     "applied",
 )
+# What an admin of the organization reads when a person of their G Suite could not be added
+# because an account of another organization uses the address: nothing about that account.
+CONFLICT_REASON = (
+    "This address is used by an account outside your organization, so the person was not "
+    "added. Hearth support has been told and will sort it out; nothing else is affected."
+)
+
+
+def _no_guard() -> None:
+    """The default lease check: none (a run's guard is integrations.sync.runs.Lease.check)."""
 
 
 class ChangeRecorder:
@@ -98,12 +121,24 @@ class ChangeRecorder:
             rows_insert(SyncChange, CHANGE_COLUMNS, self.rows)
             self.rows = []
 
+    def mark(self) -> tuple[int, Counter]:
+        return len(self.rows), Counter(self.counts)
+
+    def rollback(self, mark: tuple[int, Counter]) -> None:
+        """Forget what was recorded since `mark` (its transaction was rolled back)."""
+        del self.rows[mark[0] :]
+        self.counts = Counter(mark[1])
+
 
 def _status_diff(local: LocalUser | None, step: Transition) -> dict:
     diff = {"google_state": (step.from_state, step.to_state)}
     if step.new_status is not None and local is not None:
         diff["status"] = (local.status, step.new_status)
     return diff
+
+
+def _with_notes(diff: dict, notes: tuple[str, ...]) -> dict:
+    return {**diff, "notes": list(notes)} if notes else diff
 
 
 @dataclass
@@ -118,11 +153,12 @@ class UserSync:
     run: SyncRun
     recorder: ChangeRecorder
     dry_run: bool = False
+    guard: Callable[[], None] = _no_guard
     index: dict[str, LocalUser] = field(default_factory=dict)
     adoptable: dict[str, LocalUser] = field(default_factory=dict)
     email_owner: dict[str, int] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
-    removals: list[Removal] = field(default_factory=list)
+    removals_found: list[Removal] = field(default_factory=list)
     deferred: list[planning.UserStep] = field(default_factory=list)
     processed: int = 0
 
@@ -130,14 +166,18 @@ class UserSync:
     def organization(self):
         return self.integration.organization
 
+    @contextlib.contextmanager
+    def writing(self):
+        """One write transaction of the run, behind the lease check."""
+        with transaction.atomic():
+            self.guard()
+            yield
+
     # --- 1. the index ------------------------------------------------------------------------
     def load(self, *, google_ids: Iterable[str] | None = None, emails: Iterable[str] = ()) -> None:
         """The local index; restricted to some ids/emails for a one-person sync."""
         people = User.objects.filter(organization=self.organization)
         if google_ids is not None:
-            from django.db.models import Q
-            from django.db.models.functions import Lower
-
             people = people.annotate(email_lower=Lower("email")).filter(
                 Q(google_id__in=list(google_ids)) | Q(email_lower__in=[e.lower() for e in emails])
             )
@@ -153,6 +193,10 @@ class UserSync:
                 self.adoptable[local.email] = local
             if status != User.Status.ARCHIVED:
                 self.email_owner[local.email] = pk
+
+    @property
+    def active_people(self) -> int:
+        return sum(1 for local in self.index.values() if local.status == User.Status.ACTIVE)
 
     # --- 2. pages ----------------------------------------------------------------------------
     def in_scope(self, remote: RemoteUser) -> bool:
@@ -194,8 +238,83 @@ class UserSync:
             if step.writes:
                 steps.append(step)
         self.processed += len(remotes)
+        steps = self._set_aside_unusable(steps)
         if steps:
             self._apply(steps)
+
+    def _new_address(self, step: planning.UserStep) -> str | None:
+        """The address a step gives someone in Hearth (None: it leaves the address as it is)."""
+        if step.remote.state == planning.DELETED:
+            return None
+        if step.kind in (planning.CREATE, planning.ADOPT):
+            return step.remote.email
+        if step.kind == planning.UPDATE and "email" in step.diff:
+            return step.remote.email
+        return None
+
+    def _set_aside_unusable(self, steps: list[planning.UserStep]) -> list[planning.UserStep]:
+        """Skip, with the reason, people whose new address Hearth cannot use or another
+        organization's account holds (one query per page, only for new addresses)."""
+        addresses = {}
+        for step in steps:
+            address = self._new_address(step)
+            if address is not None:
+                addresses[id(step)] = address
+        if not addresses:
+            return steps
+        taken_elsewhere = dict(
+            User.objects.exclude(organization=self.organization)
+            .exclude(status=User.Status.ARCHIVED)
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=set(addresses.values()))
+            .values_list("email_lower", "pk")
+        )
+        usable = []
+        conflicts = []
+        for step in steps:
+            address = addresses.get(id(step))
+            problem = planning.email_problem(address) if address is not None else ""
+            if problem:
+                self._skip(step, problem)
+            elif address is not None and address in taken_elsewhere:
+                self._skip(step, CONFLICT_REASON)
+                conflicts.append((step, taken_elsewhere[address]))
+            else:
+                usable.append(step)
+        if conflicts and not self.dry_run:
+            self._conflicts_record(conflicts)
+        return usable
+
+    def _skip(self, step: planning.UserStep, reason: str) -> None:
+        self.recorder.add(
+            Kind.SKIPPED,
+            object_type="user",
+            object_id=step.local.pk if step.local else None,
+            google_id=step.remote.google_id,
+            repr_=step.remote.email,
+            diff={"reason": reason},
+        )
+
+    def _conflicts_record(self, conflicts: list[tuple[planning.UserStep, int]]) -> None:
+        now = timezone.now()
+        with self.writing():
+            for step, other_pk in conflicts:
+                SyncConflict.objects.update_or_create(
+                    organization=self.organization,
+                    google_id=step.remote.google_id,
+                    defaults={
+                        "email": step.remote.email,
+                        "other_user_id": other_pk,
+                        "last_seen_at": now,
+                        "resolved_at": None,
+                    },
+                    create_defaults={
+                        "email": step.remote.email,
+                        "other_user_id": other_pk,
+                        "last_seen_at": now,
+                        "first_run": self.run,
+                    },
+                )
 
     def _email_blocked(self, step: planning.UserStep) -> bool:
         owner = self.email_owner.get(step.remote.email)
@@ -203,38 +322,65 @@ class UserSync:
         return (
             owner is not None
             and owner != own_pk
-            and step.kind
-            in (
-                planning.CREATE,
-                planning.ADOPT,
-                planning.UPDATE,
-            )
+            and step.kind in (planning.CREATE, planning.ADOPT, planning.UPDATE)
             and step.remote.state != planning.DELETED
         )
 
     def _apply(self, steps: list[planning.UserStep], *, deferred_phase: bool = False) -> None:
-        creates, adopts, updates, now_transitions = [], [], [], []
+        ready = []
         for step in steps:
             if not deferred_phase and self._email_blocked(step):
                 self.deferred.append(step)
                 continue
-            if step.kind == planning.CREATE:
-                creates.append(step)
-            elif step.kind == planning.ADOPT:
-                adopts.append(step)
-            elif step.kind == planning.UPDATE:
-                updates.append(step)
-            if step.transition is not None and step.kind != planning.CREATE:
-                local = step.local
-                if step.transition.kind in planning.REMOVAL_KINDS:
-                    self.removals.append(Removal(local, step.transition))
-                else:
-                    now_transitions.append((local, step.transition))
-        with transaction.atomic():
-            self._write_creates(creates)
-            self._write_updates(adopts, updates)
-            self._write_transitions(now_transitions, reason="G Suite state changed")
-            self.recorder.flush()
+            if (
+                step.transition is not None
+                and step.kind != planning.CREATE
+                and step.transition.kind in planning.REMOVAL_KINDS
+            ):
+                self.removals_found.append(Removal(step.local, step.transition))
+            ready.append(step)
+        self._write_steps(ready)
+
+    def _write_steps(self, steps: list[planning.UserStep]) -> None:
+        """Write steps in one transaction; if the database refuses the batch, write them one
+        by one so that only the refused record is skipped (with the database's reason)."""
+        if not steps:
+            return
+        mark = self.recorder.mark()
+        try:
+            with self.writing():
+                remember = self._write(steps)
+                self.recorder.flush()
+        except (IntegrityError, DataError) as exc:
+            self.recorder.rollback(mark)
+            if len(steps) == 1:
+                self._skip(steps[0], f"Hearth could not save this record: {_db_reason(exc)}")
+                with self.writing():
+                    self.recorder.flush()
+                return
+            for step in steps:
+                self._write_steps([step])
+            return
+        # The in-memory index follows only what was committed.
+        for update in remember:
+            update()
+
+    def _write(self, steps: list[planning.UserStep]) -> list[Callable[[], None]]:
+        creates = [s for s in steps if s.kind == planning.CREATE]
+        adopts = [s for s in steps if s.kind == planning.ADOPT]
+        updates = [s for s in steps if s.kind == planning.UPDATE]
+        transitions = [
+            (step.local, step.transition)
+            for step in steps
+            if step.transition is not None
+            and step.kind != planning.CREATE
+            and step.transition.kind not in planning.REMOVAL_KINDS
+        ]
+        remember = self._write_creates(creates)
+        remember += self._write_updates(adopts, Kind.ADOPT)
+        remember += self._write_updates(updates, Kind.UPDATE)
+        remember += self._write_transitions(transitions, reason="G Suite state changed")
+        return remember
 
     def _create_record(self, remote: RemoteUser) -> dict:
         status = planning.STATUS_FOR_STATE[remote.state]
@@ -246,14 +392,15 @@ class UserSync:
             "status": status,
         }
 
-    def _write_creates(self, steps: list[planning.UserStep]) -> None:
+    def _write_creates(self, steps: list[planning.UserStep]) -> list[Callable[[], None]]:
         if not steps:
-            return
+            return []
         records = [self._create_record(step.remote) for step in steps]
         if self.dry_run:
             pks = [None] * len(steps)
         else:
             pks = directory.people_create_synced(organization=self.organization, records=records)
+        remember = []
         for step, pk, record in zip(steps, pks, records, strict=True):
             self.recorder.add(
                 Kind.CREATE,
@@ -261,57 +408,56 @@ class UserSync:
                 object_id=pk,
                 google_id=step.remote.google_id,
                 repr_=step.remote.email,
-                diff={"status": (None, record["status"])},
+                diff=_with_notes({"status": (None, record["status"])}, step.remote.notes),
             )
             if pk is not None:
-                self.index[step.remote.google_id] = LocalUser(
-                    pk,
-                    step.remote.google_id,
-                    step.remote.etag,
-                    step.remote.state,
-                    record["status"],
-                    step.remote.email,
-                )
-                if record["status"] != User.Status.ARCHIVED:
-                    self.email_owner[step.remote.email] = pk
+                remember.append(_bound(self._remember_create, step.remote, pk, record["status"]))
+        return remember
 
-    def _write_updates(
-        self, adopts: list[planning.UserStep], updates: list[planning.UserStep]
-    ) -> None:
-        for steps, kind in ((adopts, Kind.ADOPT), (updates, Kind.UPDATE)):
-            if not steps:
-                continue
-            rows = []
-            for step in steps:
-                values = {**step.remote.fields, "google_etag": step.remote.etag}
-                if kind == Kind.ADOPT:
-                    values["google_id"] = step.remote.google_id
-                rows.append((step.local.pk, values))
-            if not self.dry_run:
-                directory.people_update_synced(rows=rows, fields=list(rows[0][1]))
-            for step in steps:
-                local = step.local
-                self.recorder.add(
-                    kind,
-                    object_type="user",
-                    object_id=local.pk,
-                    google_id=step.remote.google_id,
-                    repr_=step.remote.email,
-                    diff=step.diff,
-                )
-                if kind == Kind.ADOPT:
-                    self.adoptable.pop(local.email, None)
-                if local.status != User.Status.ARCHIVED:
-                    if self.email_owner.get(local.email) == local.pk:
-                        del self.email_owner[local.email]
-                    self.email_owner[step.remote.email] = local.pk
-                self.index[step.remote.google_id] = replace(
-                    local,
-                    google_id=step.remote.google_id,
-                    etag=step.remote.etag,
-                    email=step.remote.email,
-                    fields=None,
-                )
+    def _remember_create(self, remote: RemoteUser, pk: int, status: str) -> None:
+        self.index[remote.google_id] = LocalUser(
+            pk, remote.google_id, remote.etag, remote.state, status, remote.email
+        )
+        if status != User.Status.ARCHIVED:
+            self.email_owner[remote.email] = pk
+
+    def _write_updates(self, steps: list[planning.UserStep], kind: str) -> list[Callable]:
+        if not steps:
+            return []
+        rows = []
+        for step in steps:
+            values = {**step.remote.fields, "google_etag": step.remote.etag}
+            if kind == Kind.ADOPT:
+                values["google_id"] = step.remote.google_id
+            rows.append((step.local.pk, values))
+        if not self.dry_run:
+            directory.people_update_synced(rows=rows, fields=list(rows[0][1]))
+        for step in steps:
+            self.recorder.add(
+                kind,
+                object_type="user",
+                object_id=step.local.pk,
+                google_id=step.remote.google_id,
+                repr_=step.remote.email,
+                diff=_with_notes(dict(step.diff), step.remote.notes),
+            )
+        return [_bound(self._remember_update, step, kind) for step in steps]
+
+    def _remember_update(self, step: planning.UserStep, kind: str) -> None:
+        local = step.local
+        if kind == Kind.ADOPT:
+            self.adoptable.pop(local.email, None)
+        if local.status != User.Status.ARCHIVED:
+            if self.email_owner.get(local.email) == local.pk:
+                del self.email_owner[local.email]
+            self.email_owner[step.remote.email] = local.pk
+        self.index[step.remote.google_id] = replace(
+            local,
+            google_id=step.remote.google_id,
+            etag=step.remote.etag,
+            email=step.remote.email,
+            fields=None,
+        )
 
     def _write_transitions(
         self,
@@ -319,11 +465,11 @@ class UserSync:
         *,
         reason: str,
         kept: set[int] = frozenset(),
-    ) -> None:
+    ) -> list[Callable[[], None]]:
         """Status changes (and silent Google-state updates) of bound people."""
         if not items:
-            return
-        changes, silent = [], {}
+            return []
+        changes, silent, remember = [], {}, []
         for local, step in items:
             if step.kind and step.new_status is not None and local.pk not in kept:
                 changes.append((local.pk, step.new_status, step.to_state))
@@ -339,14 +485,14 @@ class UserSync:
             else:
                 silent.setdefault(step.to_state, []).append(local.pk)
                 new_status = local.status
-            self._index_state(local, step.to_state, new_status)
-        if self.dry_run:
-            return
-        directory.people_status_change(
-            organization=self.organization, changes=changes, acting_user=None, reason=reason
-        )
-        for google_state, pks in silent.items():
-            directory.people_google_state_set(pks=pks, google_state=google_state)
+            remember.append(_bound(self._index_state, local, step.to_state, new_status))
+        if not self.dry_run:
+            directory.people_status_change(
+                organization=self.organization, changes=changes, acting_user=None, reason=reason
+            )
+            for google_state, pks in silent.items():
+                directory.people_google_state_set(pks=pks, google_state=google_state)
+        return remember
 
     def _index_state(self, local: LocalUser, google_state: str, status: str) -> None:
         if local.google_id in self.index:
@@ -358,88 +504,97 @@ class UserSync:
 
     # --- 3. after the complete listing -------------------------------------------------------
     def missing(self) -> list[LocalUser]:
-        """Bound people the listings did not return (to be verified, then archived)."""
+        """Bound people the listings did not return (confirmed one by one, then archived)."""
         return [
             local for local, _step in planning.missing_transitions(self.index.values(), self.seen)
         ]
 
-    def finish(self, *, held_before: bool) -> tuple[bool, list[Removal]]:
-        """Apply (or hold) the removals, then deferred email changes. Returns (held, removals)."""
+    def removals(self) -> tuple[list[Removal], list[Removal]]:
+        """(removals to judge, removals kept because they would remove the last Hearth admin)."""
+        found = list(self.removals_found)
         for local, step in planning.missing_transitions(self.index.values(), self.seen):
-            self.removals.append(Removal(local, step))
-        removals = [r for r in self.removals if r.transition.kind in planning.REMOVAL_KINDS]
+            found.append(Removal(local, step))
+        removals = [r for r in found if r.transition.kind in planning.REMOVAL_KINDS]
         active_admins = sum(
             1 for local in self.index.values() if local.is_admin and local.status == "active"
         ) + sum(
             1 for local in self.adoptable.values() if local.is_admin and local.status == "active"
         )
-        sync_account_pk = self.integration.sync_account_id
-        kept = planning.last_admin_keep(
+        kept_pks = planning.last_admin_keep(
             [(r.local, r.transition) for r in removals],
             active_admins=active_admins,
-            prefer_pk=sync_account_pk,
+            prefer_pk=self.integration.sync_account_id,
         )
-        removable = [r for r in removals if r.local.pk not in kept]
-        active_people = sum(1 for local in self.index.values() if local.status == "active")
-        threshold = planning.removal_threshold(
-            active_people=active_people, override=self.integration.deactivation_threshold
+        return (
+            [r for r in removals if r.local.pk not in kept_pks],
+            [r for r in removals if r.local.pk in kept_pks],
         )
-        held = len(removable) > threshold
-        with transaction.atomic():
-            for removal in removals:
-                if removal.local.pk in kept:
-                    self.recorder.add(
-                        Kind.KEPT,
-                        object_type="user",
-                        object_id=removal.local.pk,
-                        google_id=removal.local.google_id or "",
-                        repr_=removal.local.email,
-                        diff={
-                            "reason": "The last Hearth admin is never deactivated by a sync.",
-                            "google_state": [
-                                removal.transition.from_state,
-                                removal.transition.to_state,
-                            ],
-                        },
-                    )
-            if kept:
-                kept_items = [(r.local, r.transition) for r in removals if r.local.pk in kept]
-                self._write_transitions(kept_items, reason="kept", kept=kept)
-            if held:
-                for removal in removable:
-                    self.recorder.add(
-                        removal.transition.kind,
-                        object_type="user",
-                        object_id=removal.local.pk,
-                        google_id=removal.local.google_id or "",
-                        repr_=removal.local.email,
-                        diff=_status_diff(removal.local, removal.transition),
-                        applied=False,
-                    )
-                self.run.held_removals = [
-                    [r.local.pk, r.transition.kind, r.transition.to_state] for r in removable
-                ]
-                self.run.note = (
-                    f"{len(removable)} removals exceed the safety threshold of {threshold}; "
-                    "held for review."
-                )
-            else:
-                self._write_transitions(
-                    [(r.local, r.transition) for r in removable],
-                    reason="Suspended, deleted or no longer listed in G Suite",
-                )
-            self.recorder.flush()
-        # Deferred email changes: the addresses may be free now.
-        if self.deferred:
-            self._apply_deferred()
-        if not self.dry_run:
-            # Seats follow the people just applied, in the same run and under its lock: one
-            # set-based pass (licenses.services.seats_reconcile), counted on the run.
-            self.recorder.counts.update(seats_reconcile(organization=self.organization).counts())
-        return held, removable
 
-    def _apply_deferred(self) -> None:
+    def kept_record(self, kept: list[Removal]) -> None:
+        """The last Hearth admin stays active; Google's state is remembered (not re-proposed)."""
+        if not kept:
+            return
+        with self.writing():
+            for removal in kept:
+                self.recorder.add(
+                    Kind.KEPT,
+                    object_type="user",
+                    object_id=removal.local.pk,
+                    google_id=removal.local.google_id or "",
+                    repr_=removal.local.email,
+                    diff={
+                        "reason": "The last Hearth admin is never deactivated by a sync.",
+                        "google_state": [
+                            removal.transition.from_state,
+                            removal.transition.to_state,
+                        ],
+                    },
+                )
+            remember = self._write_transitions(
+                [(r.local, r.transition) for r in kept],
+                reason="kept",
+                kept={r.local.pk for r in kept},
+            )
+            self.recorder.flush()
+        for update in remember:
+            update()
+
+    def removals_apply(self, removals: list[Removal]) -> None:
+        """Called inside the engine's removal transaction (integrations.sync.removals)."""
+        remember = self._write_transitions(
+            [(r.local, r.transition) for r in removals],
+            reason="Suspended, deleted or no longer listed in G Suite",
+        )
+        for update in remember:
+            update()
+
+    def removals_hold(self, removals: list[Removal]) -> list[dict]:
+        """Record the removals as waiting for review (nothing changes); their held entries."""
+        for removal in removals:
+            self.recorder.add(
+                removal.transition.kind,
+                object_type="user",
+                object_id=removal.local.pk,
+                google_id=removal.local.google_id or "",
+                repr_=removal.local.email,
+                diff=_status_diff(removal.local, removal.transition),
+                applied=False,
+            )
+        return [
+            {
+                "type": "user",
+                "pk": r.local.pk,
+                "kind": r.transition.kind,
+                "state": r.transition.to_state,
+            }
+            for r in removals
+        ]
+
+    def deferred_apply(self) -> None:
+        """Deferred email changes, once the removals settled: the addresses may be free now."""
         steps, self.deferred = self.deferred, []
+        if not steps:
+            return
         ready, blocked = [], []
         ids = {step.local.pk for step in steps if step.local is not None}
         for step in steps:
@@ -448,96 +603,69 @@ class UserSync:
                 ready.append(step)
             else:
                 blocked.append(step)
-        with transaction.atomic():
-            if not self.dry_run:
-                # Swapped addresses: move the renamed people out of the way first, in one UPDATE.
-                renamed = [s for s in ready if s.local is not None]
-                if renamed:
-                    directory.people_update_synced(
-                        rows=[
-                            (s.local.pk, {"email": f"{s.local.pk}@{TEMP_EMAIL_DOMAIN}"})
-                            for s in renamed
-                        ],
-                        fields=["email"],
-                    )
-                    for step in renamed:
-                        if self.email_owner.get(step.local.email) == step.local.pk:
-                            del self.email_owner[step.local.email]
-            self._apply(ready, deferred_phase=True)
-            for step in blocked:
-                self.recorder.add(
-                    Kind.SKIPPED,
-                    object_type="user",
-                    object_id=step.local.pk if step.local else None,
-                    google_id=step.remote.google_id,
-                    repr_=step.remote.email,
-                    diff={
-                        "reason": f"{step.remote.email} is still used by another person "
-                        "(waiting for review); retried on the next run."
-                    },
+        renamed = [s for s in ready if s.local is not None]
+        if renamed and not self.dry_run:
+            # Swapped addresses: move the renamed people out of the way first, in one UPDATE.
+            with self.writing():
+                directory.people_update_synced(
+                    rows=[
+                        (s.local.pk, {"email": f"{s.local.pk}@{TEMP_EMAIL_DOMAIN}"})
+                        for s in renamed
+                    ],
+                    fields=["email"],
                 )
+            for step in renamed:
+                if self.email_owner.get(step.local.email) == step.local.pk:
+                    del self.email_owner[step.local.email]
+        self._apply(ready, deferred_phase=True)
+        for step in blocked:
+            self._skip(
+                step,
+                f"{step.remote.email} is still used by another person (waiting for review); "
+                "retried on the next run.",
+            )
+        with self.writing():
             self.recorder.flush()
 
+    def seats(self) -> None:
+        """Seats follow the people just applied, in the same run and under its lock: one
+        set-based pass (licenses.services.seats_reconcile), counted on the run."""
+        if self.dry_run:
+            return
+        with self.writing():
+            result = seats_reconcile(organization=self.organization)
+        self.recorder.counts.update(result.counts())
 
-# --- held plans ----------------------------------------------------------------------------------
+
+def _bound(function: Callable, *args) -> Callable[[], None]:
+    return lambda: function(*args)
 
 
-def held_apply(*, run: SyncRun, approve: bool, acting_user) -> int:
-    """Apply (approve) or drop (reject) a held run's removals; returns how many were applied.
-
-    Both re-check each person: only those still in the state the run saw are touched. Reject
-    remembers Google's state without changing Hearth's status, so the same removals are not
-    proposed again until Google changes.
-    """
-    organization = run.organization
-    pks = [pk for pk, _kind, _state in run.held_removals]
-    current = {
-        p.pk: p
-        for p in User.objects.filter(organization=organization, pk__in=pks).only(
-            "pk", "status", "google_state", "role", "email"
-        )
-    }
-    changes, silent = [], {}
-    for pk, _kind, to_state in run.held_removals:
-        person = current.get(pk)
-        if person is None or person.google_state == to_state:
-            continue
-        if approve:
-            changes.append((pk, planning.STATUS_FOR_STATE[to_state], to_state))
-        else:
-            silent.setdefault(to_state, []).append(pk)
-    if approve:
-        # Never the last admin, even on approval.
-        admins_active = User.objects.filter(
-            organization=organization, role=User.Role.ADMIN, status=User.Status.ACTIVE
-        ).count()
-        leaving = [
-            c
-            for c in changes
-            if current[c[0]].role == User.Role.ADMIN and current[c[0]].status == "active"
-        ]
-        if leaving and admins_active - len(leaving) < 1:
-            keep = leaving[0]
-            changes.remove(keep)
-            silent.setdefault(keep[2], []).append(keep[0])
-        directory.people_status_change(
-            organization=organization,
-            changes=changes,
-            acting_user=acting_user,
-            reason=f"Held sync #{run.pk} approved",
-        )
-        applied = {pk for pk, _status, _state in changes}
-        SyncChange.objects.filter(
-            run=run, object_type="user", object_id__in=[str(pk) for pk in applied], applied=False
-        ).update(applied=True)
-        # Approved removals release seats (policy) and the line gets them.
-        seats_reconcile(organization=organization, acting_user=acting_user)
-    for google_state, group_pks in silent.items():
-        directory.people_google_state_set(pks=group_pks, google_state=google_state)
-    return len(changes)
+def _db_reason(exc: Exception) -> str:
+    """The database's refusal in a line, without the SQL or the values."""
+    cause = getattr(exc, "__cause__", None) or exc
+    diag = getattr(cause, "diag", None)
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return f"it conflicts with the rule {diag.constraint_name}."
+    text = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    return text[:200]
 
 
 # --- groups ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupRemoval:
+    pk: int
+    google_id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class MembershipRemoval:
+    pk: int
+    member: RemoteMember
+    group_email: str
 
 
 @dataclass
@@ -547,31 +675,43 @@ class GroupSync:
     recorder: ChangeRecorder
     user_pk_by_google_id: dict[str, int]
     dry_run: bool = False
-    local: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # gid -> pk, etag, email
+    guard: Callable[[], None] = _no_guard
+    # Google id -> (pk, etag, email, kept against Google?)
+    local: dict[str, tuple[int, str, str, bool]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     email_by_id: dict[str, str] = field(default_factory=dict)
+    member_removals: list[MembershipRemoval] = field(default_factory=list)
 
     @property
     def organization(self):
         return self.integration.organization
 
+    @contextlib.contextmanager
+    def writing(self):
+        with transaction.atomic():
+            self.guard()
+            yield
+
     def load(self) -> None:
-        for pk, google_id, etag, email in Group.objects.filter(
+        for pk, google_id, etag, email, kept_since in Group.objects.filter(
             organization=self.organization
-        ).values_list("pk", "google_id", "etag", "email"):
-            self.local[google_id] = (pk, etag, email)
+        ).values_list("pk", "google_id", "etag", "email", "kept_since"):
+            self.local[google_id] = (pk, etag, email, kept_since is not None)
 
     def page(self, remotes: list[planning.RemoteGroup]) -> None:
-        creates, updates = [], []
+        creates, updates, back = [], [], []
         for remote in remotes:
             self.seen.add(remote.google_id)
             self.email_by_id[remote.google_id] = remote.fields["email"]
             existing = self.local.get(remote.google_id)
             if existing is None:
                 creates.append(remote)
-            elif existing[1] != remote.etag:
+                continue
+            if existing[3]:
+                back.append(existing[0])  # kept after a rejected deletion, and listed again
+            if existing[1] != remote.etag:
                 updates.append((existing, remote))
-        if not creates and not updates:
+        if not creates and not updates and not back:
             return
         diffs = {}
         if updates:
@@ -587,7 +727,7 @@ class GroupSync:
                 )
                 for existing, remote in updates
             }
-        with transaction.atomic():
+        with self.writing():
             records = [{"google_id": r.google_id, "etag": r.etag, **r.fields} for r in creates]
             created = (
                 [None] * len(creates)
@@ -596,48 +736,96 @@ class GroupSync:
             )
             for remote, group in zip(creates, created, strict=True):
                 pk = group.pk if group is not None else None
-                self.local[remote.google_id] = (pk, remote.etag, remote.fields["email"])
+                self.local[remote.google_id] = (pk, remote.etag, remote.fields["email"], False)
                 self.recorder.add(
                     Kind.GROUP_CREATE,
                     object_type="group",
                     object_id=pk,
                     google_id=remote.google_id,
                     repr_=remote.fields["email"],
-                    diff={name: (None, value) for name, value in remote.fields.items()},
+                    diff=_with_notes(
+                        {name: (None, value) for name, value in remote.fields.items()},
+                        remote.notes,
+                    ),
                 )
             if not self.dry_run:
                 directory.groups_update_synced(
                     rows=[(e[0], {"etag": r.etag, **r.fields}) for e, r in updates]
                 )
+                directory.groups_kept_set(pks=back, kept=False)
             for existing, remote in updates:
-                self.local[remote.google_id] = (existing[0], remote.etag, remote.fields["email"])
+                self.local[remote.google_id] = (
+                    existing[0],
+                    remote.etag,
+                    remote.fields["email"],
+                    False,
+                )
                 self.recorder.add(
                     Kind.GROUP_UPDATE,
                     object_type="group",
                     object_id=existing[0],
                     google_id=remote.google_id,
                     repr_=remote.fields["email"],
-                    diff=diffs[existing[0]],
+                    diff=_with_notes(diffs[existing[0]], remote.notes),
                 )
             self.recorder.flush()
 
-    def delete_missing(self) -> None:
-        gone = [(gid, value) for gid, value in self.local.items() if gid not in self.seen]
-        if not gone:
-            return
-        with transaction.atomic():
-            if not self.dry_run:
-                directory.groups_delete_synced(pks=[value[0] for _, value in gone])
-            for gid, (pk, _etag, email) in gone:
-                self.recorder.add(
-                    Kind.GROUP_DELETE,
-                    object_type="group",
-                    object_id=pk,
-                    google_id=gid,
-                    repr_=email,
-                )
-                del self.local[gid]
-            self.recorder.flush()
+    def deletions(self, *, only: Iterable[str] | None = None) -> list[GroupRemoval]:
+        """Groups the complete listing did not return (or, for one group, `only` those ids),
+        except those an admin kept in a review."""
+        candidates = self.local.keys() if only is None else [g for g in only if g in self.local]
+        return [
+            GroupRemoval(self.local[gid][0], gid, self.local[gid][2])
+            for gid in candidates
+            if gid not in self.seen and not self.local[gid][3] and self.local[gid][0] is not None
+        ]
+
+    def removals_apply(
+        self, groups: list[GroupRemoval], memberships: list[MembershipRemoval]
+    ) -> None:
+        """Called inside the engine's removal transaction (integrations.sync.removals)."""
+        self._removals_record(groups, memberships, applied=True)
+        if not self.dry_run:
+            directory.groups_delete_synced(pks=[g.pk for g in groups])
+            gone = {g.pk for g in groups}
+            directory.memberships_apply(
+                organization=self.organization,
+                add=[],
+                update=[],
+                remove=[m.pk for m in memberships if m.pk not in gone],
+            )
+        for group in groups:
+            self.local.pop(group.google_id, None)
+
+    def removals_hold(
+        self, groups: list[GroupRemoval], memberships: list[MembershipRemoval]
+    ) -> list[dict]:
+        self._removals_record(groups, memberships, applied=False)
+        return [{"type": "group", "pk": g.pk} for g in groups] + [
+            {"type": "membership", "pk": m.pk} for m in memberships
+        ]
+
+    def _removals_record(
+        self, groups: list[GroupRemoval], memberships: list[MembershipRemoval], *, applied: bool
+    ) -> None:
+        for group in groups:
+            self.recorder.add(
+                Kind.GROUP_DELETE,
+                object_type="group",
+                object_id=group.pk,
+                google_id=group.google_id,
+                repr_=group.email,
+                applied=applied,
+            )
+        for removal in memberships:
+            self._record_member(
+                Kind.MEMBER_REMOVE,
+                removal.member,
+                removal.group_email,
+                {"role": (removal.member.role, None)},
+                object_id=removal.pk,
+                applied=applied,
+            )
 
     # --- members -------------------------------------------------------------------------------
     def to_member(self, resource: dict) -> RemoteMember | None:
@@ -656,24 +844,32 @@ class GroupSync:
         return domains
 
     def members_batch(self, batch: list[tuple[str, list[RemoteMember]]], *, direct=True) -> None:
-        """Plan and apply the members of several groups (complete lists) in constant queries."""
+        """Plan the members of several groups (complete lists) in constant queries: additions
+        and role changes are written at once, removals collected for the judgement."""
         group_pks = {gid: self.local[gid][0] for gid, _ in batch if gid in self.local}
         if not group_pks:
             return
-        local_rows: dict[int, dict[str, tuple[int, LocalMember]]] = {}
-        for pk, group_id, member_id, member_type, role, is_direct in GroupMembership.objects.filter(
-            group_id__in=[pk for pk in group_pks.values() if pk is not None]
-        ).values_list("pk", "group_id", "member_google_id", "member_type", "role", "direct"):
+        local_rows: dict[int, dict[str, tuple[int, LocalMember, bool]]] = {}
+        for pk, group_id, member_id, member_type, role, is_direct, kept_since in (
+            GroupMembership.objects.filter(
+                group_id__in=[pk for pk in group_pks.values() if pk is not None]
+            ).values_list(
+                "pk", "group_id", "member_google_id", "member_type", "role", "direct", "kept_since"
+            )
+        ):
             local_rows.setdefault(group_id, {})[member_id] = (
                 pk,
                 LocalMember(member_id, member_type, role, is_direct),
+                kept_since is not None,
             )
-        add, update, remove = [], [], []
+        add, update, back = [], [], []
         for gid, members in batch:
             group_pk = group_pks.get(gid)
             if gid not in group_pks:
                 continue
             rows = local_rows.get(group_pk, {})
+            wanted = {member.member_google_id for member in members}
+            back += [row[0] for key, row in rows.items() if row[2] and key in wanted]
             plan = planning.members_step(
                 members, {key: value[1] for key, value in rows.items()}, direct=direct
             )
@@ -697,22 +893,21 @@ class GroupSync:
                     {"role": (existing.role, member.role), "direct": (existing.direct, direct)},
                 )
             for existing in plan.remove:
-                remove.append(rows[existing.member_google_id][0])
-                self._record_member(
-                    Kind.MEMBER_REMOVE,
-                    RemoteMember(
-                        existing.member_google_id, existing.member_type, "", existing.role
-                    ),
-                    group_email,
-                    {"role": (existing.role, None)},
+                pk, _local, kept = rows[existing.member_google_id]
+                if kept:
+                    continue  # an admin kept it in a review
+                member = RemoteMember(
+                    existing.member_google_id, existing.member_type, "", existing.role
                 )
-        if not (add or update or remove):
+                self.member_removals.append(MembershipRemoval(pk, member, group_email))
+        if not (add or update or back):
             return
-        with transaction.atomic():
+        with self.writing():
             if not self.dry_run:
                 directory.memberships_apply(
-                    organization=self.organization, add=add, update=update, remove=remove
+                    organization=self.organization, add=add, update=update, remove=[]
                 )
+                directory.memberships_kept_set(pks=back, kept=False)
             self.recorder.flush()
 
     def _member_values(self, group_pk: int, member: RemoteMember, direct: bool) -> dict:
@@ -731,27 +926,38 @@ class GroupSync:
             "direct": direct,
         }
 
-    def _record_member(self, kind: str, member: RemoteMember, group_email: str, diff: dict) -> None:
+    def _record_member(
+        self,
+        kind: str,
+        member: RemoteMember,
+        group_email: str,
+        diff: dict,
+        *,
+        object_id=None,
+        applied: bool = True,
+    ) -> None:
         email = member.email or member.member_google_id
         self.recorder.add(
             kind,
             object_type="membership",
+            object_id=object_id,
             google_id=member.member_google_id,
             repr_=f"{email} in {group_email}",
             diff=diff,
+            applied=applied,
         )
 
     def inherited(self) -> None:
-        """Flatten nested groups from the stored direct rows; drop inherited rows if disabled."""
+        """Flatten nested groups from the stored direct rows; drop inherited rows if disabled.
+
+        Derived from direct memberships already judged and applied, so written at once."""
         rows = GroupMembership.objects.filter(organization=self.organization).values_list(
             "group__google_id", "member_google_id", "member_type", "member_email", "role", "direct"
         )
         nested_parents = set()
         direct: dict[str, list[RemoteMember]] = {}
-        has_inherited: set[str] = set()
         # Only groups involved in nesting matter; a first pass finds them cheaply.
-        nested = rows.filter(member_type="group", direct=True)
-        for group_gid, member_gid, *_ in nested:
+        for group_gid, member_gid, *_ in rows.filter(member_type="group", direct=True):
             nested_parents.add(group_gid)
             nested_parents.add(member_gid)
         has_inherited = set(
@@ -768,4 +974,18 @@ class GroupSync:
             )
         flattened = planning.flatten(direct) if self.integration.flatten_nested_groups else {}
         batch = [(gid, flattened.get(gid, [])) for gid in sorted(involved) if gid in self.local]
+        before = len(self.member_removals)
         self.members_batch(batch, direct=False)
+        removals = self.member_removals[before:]
+        del self.member_removals[before:]
+        if removals:
+            with self.writing():
+                self._removals_record([], removals, applied=True)
+                if not self.dry_run:
+                    directory.memberships_apply(
+                        organization=self.organization,
+                        add=[],
+                        update=[],
+                        remove=[m.pk for m in removals],
+                    )
+                self.recorder.flush()

@@ -67,6 +67,23 @@ def sync_succeeded(*, organization: Organization) -> None:
             )
 
 
+def held_summary(run: SyncRun) -> str:
+    """"3 people, 50 groups and 1,021 group memberships": what a held plan would remove."""
+    counts = {"user": 0, "group": 0, "membership": 0}
+    for entry in run.held_removals:
+        counts[entry.get("type", "user")] += 1
+    parts = [
+        f"{number:,} {singular if number == 1 else plural}"
+        for number, singular, plural in (
+            (counts["user"], "person", "people"),
+            (counts["group"], "group", "groups"),
+            (counts["membership"], "group membership", "group memberships"),
+        )
+        if number
+    ]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def sync_held(*, run: SyncRun) -> None:
     """A run held removals: earlier pending reviews are superseded; email only for a new one."""
     with transaction.atomic():
@@ -85,7 +102,7 @@ def sync_held(*, run: SyncRun) -> None:
             to=_admins(run.organization),
             context={
                 "organization_name": run.organization.name,
-                "removal_count": len(run.held_removals),
+                "removal_summary": held_summary(run),
                 "examples": examples,
                 "review_url": _link("usermanagement:sync_history", "/panel/users/"),
             },

@@ -20,6 +20,7 @@ unbound, non-archived account; Google's state is remembered apart from Hearth's 
 decision not to follow it (last admin kept, held plan rejected) is not re-proposed each run.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,9 @@ class RemoteUser:
     email: str
     state: str  # ACTIVE / SUSPENDED / DELETED
     fields: Mapping  # USER_FIELDS -> value
+    # What intake had to change in Google's values (control characters, over-long text), in
+    # words, recorded with the change so that nobody wonders where a character went.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,43 @@ class UserStep:
         return self.kind in (CREATE, ADOPT, UPDATE) or self.transition is not None
 
 
+# --- text from Google ---------------------------------------------------------------------------
+
+# C0 controls (NUL, ESC, ...), DEL and C1 controls. Tab, CR and LF are handled apart: in a
+# one-line field they become a space (a name with a line break must not break a header, a CSV
+# row or an email subject); in a multi-line field they stay. Bidi controls (U+202A..U+202E,
+# U+2066..U+2069) are not controls in this sense: they are kept and shown isolated.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile("\r\n|[\t\r\n]")
+
+
+def clean_text(value, *, name: str, limit: int | None, notes: list[str], multiline=False) -> str:
+    """Google's value as text Hearth can store and show safely, with a note for each change."""
+    text = "" if value is None else str(value)
+    if multiline:
+        cleaned = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    else:
+        cleaned = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text))
+    if cleaned != text:
+        notes.append(f"{name}: control characters removed")
+    if limit is not None and len(cleaned) > limit:
+        notes.append(f"{name}: cut to {limit:,} characters ({len(cleaned):,} received)")
+        cleaned = cleaned[:limit]
+    return cleaned
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_problem(email: str) -> str:
+    """Why Google's address cannot be a Hearth sign-in ("" when it can)."""
+    if not email:
+        return "G Suite sent no primary address."
+    if len(email) > 254 or not _EMAIL.match(email) or _CONTROLS.search(email):
+        return "G Suite sent an address Hearth cannot use."
+    return ""
+
+
 def _parse_time(value) -> datetime | None:
     if not value or str(value).startswith("1970-01-01"):
         return None
@@ -123,29 +164,36 @@ def _primary(items, key="primary"):
 
 
 def remote_user(resource: Mapping, *, deleted: bool = False) -> RemoteUser:
-    """A Directory API user resource → RemoteUser (the fields Hearth keeps)."""
+    """A Directory API user resource → RemoteUser (the fields Hearth keeps), cleaned of control
+    characters and cut to the columns' sizes, with a note for each such change."""
     name = resource.get("name") or {}
     organization = _primary(resource.get("organizations"))
     phone = _primary(resource.get("phones"))
     manager = next((r for r in resource.get("relations") or [] if r.get("type") == "manager"), {})
     email = str(resource.get("primaryEmail", "")).lower()
+    notes: list[str] = []
     if deleted or resource.get("deletionTime"):
         state = DELETED
     elif resource.get("suspended"):
         state = SUSPENDED
     else:
         state = ACTIVE
+    def text(key: str, value, limit: int | None) -> str:
+        return clean_text(value, name=key, limit=limit, notes=notes)
+
     fields = {
         "email": email,
-        "aliases": sorted(str(a).lower() for a in resource.get("aliases") or []),
-        "first_name": str(name.get("givenName", ""))[:150],
-        "last_name": str(name.get("familyName", ""))[:150],
-        "org_unit_path": str(resource.get("orgUnitPath") or "/"),
-        "title": str(organization.get("title") or "")[:200],
-        "department": str(organization.get("department") or "")[:200],
-        "phone": str(phone.get("value") or "")[:64],
-        "manager_email": str(manager.get("value") or "").lower()[:254],
-        "photo_url": str(resource.get("thumbnailPhotoUrl") or "")[:500],
+        "aliases": sorted(
+            {text("aliases", alias, 254).lower() for alias in resource.get("aliases") or []}
+        ),
+        "first_name": text("first_name", name.get("givenName"), 150),
+        "last_name": text("last_name", name.get("familyName"), 150),
+        "org_unit_path": text("org_unit_path", resource.get("orgUnitPath"), 500) or "/",
+        "title": text("title", organization.get("title"), 200),
+        "department": text("department", organization.get("department"), 200),
+        "phone": text("phone", phone.get("value"), 64),
+        "manager_email": text("manager_email", manager.get("value"), 254).lower(),
+        "photo_url": _photo_url(resource.get("thumbnailPhotoUrl"), notes),
         "google_is_admin": bool(resource.get("isAdmin")),
         "google_archived": bool(resource.get("archived")),
         "google_created_at": _parse_time(resource.get("creationTime")),
@@ -153,11 +201,23 @@ def remote_user(resource: Mapping, *, deleted: bool = False) -> RemoteUser:
     }
     return RemoteUser(
         google_id=str(resource["id"]),
-        etag=str(resource.get("etag", "")),
+        etag=str(resource.get("etag", ""))[:64],
         email=email,
         state=state,
         fields=fields,
+        notes=tuple(notes),
     )
+
+
+def _photo_url(value, notes: list[str]) -> str:
+    """Only an http(s) address is kept: the photo is shown in pages as an image source."""
+    url = clean_text(value, name="photo_url", limit=None, notes=notes)
+    if not url:
+        return ""
+    if not url.lower().startswith(("https://", "http://")) or len(url) > 500:
+        notes.append("photo_url: not a usable web address, left out")
+        return ""
+    return url
 
 
 # --- scope -------------------------------------------------------------------------------------
@@ -252,6 +312,56 @@ def removal_threshold(*, active_people: int, override: int | None = None) -> int
     return max(10, min(500, active_people * 20 // 100))
 
 
+@dataclass(frozen=True)
+class Removals:
+    """Removals by kind: people (deactivated or archived), groups deleted, memberships removed."""
+
+    people: int = 0
+    groups: int = 0
+    memberships: int = 0
+
+    def __add__(self, other: "Removals") -> "Removals":
+        return Removals(
+            self.people + other.people,
+            self.groups + other.groups,
+            self.memberships + other.memberships,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.people or self.groups or self.memberships)
+
+
+def removal_limits(
+    *, active_people: int, groups: int, memberships: int, people_override: int | None = None
+) -> Removals:
+    """How many removals of each kind a rolling day may apply without review.
+
+    People: the organization's setting, else 20% of active people or 500 (lower), never below
+    10. Groups: the same rule over the groups. Memberships move more in a normal day (people
+    change teams), so their rule is 20% of memberships or 5,000, never below 50: what it stops
+    is a listing that lost a large part of the directory.
+    """
+    return Removals(
+        people=removal_threshold(active_people=active_people, override=people_override),
+        groups=max(10, min(500, groups * 20 // 100)),
+        memberships=max(50, min(5000, memberships * 20 // 100)),
+    )
+
+
+REMOVAL_LABELS = {"people": "people", "groups": "groups", "memberships": "group memberships"}
+
+
+def removals_over(*, proposed: Removals, recent: Removals, limits: Removals) -> list[str]:
+    """The kinds whose removals — this run's plus those the sync applied in the last 24 hours —
+    exceed their limit. Any kind over it holds the whole plan for review."""
+    over = []
+    for kind in ("people", "groups", "memberships"):
+        planned = getattr(proposed, kind)
+        if planned and getattr(recent, kind) + planned > getattr(limits, kind):
+            over.append(kind)
+    return over
+
+
 def last_admin_keep(
     removals: list[tuple[LocalUser, Transition]], *, active_admins: int, prefer_pk: int | None
 ) -> set[int]:
@@ -275,17 +385,27 @@ class RemoteGroup:
     google_id: str
     etag: str
     fields: Mapping  # GROUP_FIELDS
+    notes: tuple[str, ...] = ()
 
 
 def remote_group(resource: Mapping) -> RemoteGroup:
+    notes: list[str] = []
+    email = clean_text(resource.get("email"), name="email", limit=254, notes=notes).lower()
     return RemoteGroup(
         google_id=str(resource["id"]),
-        etag=str(resource.get("etag", "")),
+        etag=str(resource.get("etag", ""))[:64],
         fields={
-            "email": str(resource.get("email", "")).lower(),
-            "name": str(resource.get("name", ""))[:300],
-            "description": str(resource.get("description") or ""),
+            "email": email,
+            "name": clean_text(resource.get("name"), name="name", limit=300, notes=notes),
+            "description": clean_text(
+                resource.get("description"),
+                name="description",
+                limit=4096,
+                notes=notes,
+                multiline=True,
+            ),
         },
+        notes=tuple(notes),
     )
 
 
@@ -311,8 +431,8 @@ def remote_member(resource: Mapping, *, user_known, domains: Iterable[str]) -> R
     kind = MEMBER_TYPES.get(str(resource.get("type", "")).upper())
     if kind is None:
         return None
-    member_id = str(resource.get("id", ""))
-    email = str(resource.get("email", "")).lower()
+    member_id = str(resource.get("id", ""))[:64]
+    email = clean_text(resource.get("email"), name="email", limit=254, notes=[]).lower()
     role = str(resource.get("role", "MEMBER")).lower()
     if kind == "user" and not user_known(member_id):
         domain = email.rsplit("@", 1)[-1]

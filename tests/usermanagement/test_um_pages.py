@@ -165,7 +165,9 @@ def test_held_plan_lists_who_would_be_removed_and_can_be_rejected(client, admin,
         trigger="schedule",
         status="held",
         review="pending",
-        held_removals=[[v.pk, "archive", "missing"] for v in victims],
+        held_removals=[
+            {"type": "user", "pk": v.pk, "kind": "archive", "state": "missing"} for v in victims
+        ],
     )
     SyncChange.objects.bulk_create(
         SyncChange(
