@@ -159,3 +159,34 @@ def test_two_organizations_claiming_one_name_at_once_leave_one_owner():
     loser = globex if owner == acme else acme
     assert results[owner.pk].claimed == ("shared.example",)
     assert results[loser.pk].refused == ("shared.example",)
+
+
+def test_the_migration_claims_the_domains_of_workspaces_already_syncing():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from integrations.models import Integration
+    from tests.integrations.factories import IntegrationFactory
+
+    migration = import_module("organizations.migrations.0003_claim_connected_workspaces")
+    first, later, stopped, erring = (
+        IntegrationFactory(state=state, domain=domain, activated_at=timezone.now())
+        for state, domain in (
+            (Integration.State.ACTIVE, "Acme.example"),
+            (Integration.State.ACTIVE, "acme.example"),  # the same name, connected later
+            (Integration.State.DISCONNECTED, "gone.example"),
+            (Integration.State.ERROR, "erring.example"),
+        )
+    )
+
+    migration.claim_connected_workspaces(apps, None)
+
+    assert dict(ConnectedDomain.objects.values_list("domain", "organization")) == {
+        "acme.example": first.organization_id,
+        "erring.example": erring.organization_id,
+    }
+    assert later.organization_id != first.organization_id
+    assert stopped.organization_id not in ConnectedDomain.objects.values_list(
+        "organization", flat=True
+    )
