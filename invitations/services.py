@@ -2,15 +2,21 @@
 
 Flow:
 1. `invitation_send` checks that the address can become an admin of this organization (not a
-   person of another organization, not already an admin), revokes earlier pending invitations to
-   the same address (only the newest link works), stores a hash of a fresh random token, records
-   the audit event and emails the link (`admin_invitation`) after commit.
+   person of another organization, not of a domain another organization connected, not already
+   an admin), revokes earlier pending invitations to the same address (only the newest link
+   works), stores a hash of a fresh random token, records the audit event and emails the link
+   (`admin_invitation`) after commit.
 2. The invited person opens the link; `invitation_pending_get` finds the invitation by the token's
-   hash, or says why it cannot be used (unknown, used, replaced, expired).
+   hash, or says why it cannot be used (unknown, used, replaced, expired, or the address now
+   belongs elsewhere: a domain connected by another organization since, or a person there).
 3. `invitation_accept` creates the person as a Hearth admin — or promotes the organization's
    existing account with that address, e.g. a member synced from Google — sets their password and
    names, and marks the address as verified: the link arrived in that mailbox, which is the proof
    allauth would otherwise ask for.
+
+An address that belongs to another organization is refused with one neutral message whatever
+the reason, after the same lookups: the refusal must not tell one organization whether another
+has that person or connected that domain, nor which organization it is.
 """
 
 import hashlib
@@ -27,11 +33,23 @@ from audit.services import audit_record
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
+from organizations.selectors import email_domain_blocked
 from usermanagement.models import User
 
 from .models import Invitation
 
 INVITATION_VALID_FOR = timedelta(days=7)
+
+# What the inviting admin reads when the address belongs to another organization, and what the
+# invited person reads when it came to belong to one after the invitation was sent.
+ADDRESS_REFUSED = (
+    "This address can't be invited here. Invite your colleague with their address at a "
+    "domain your organization uses."
+)
+INVITATION_NO_LONGER_VALID = (
+    "This invitation can no longer be accepted with this address. Ask the person who invited "
+    "you to invite another address."
+)
 
 
 class InvitationError(Exception):
@@ -55,6 +73,17 @@ def _person_with_email(email: str) -> User | None:
     return User.objects.exclude(status=User.Status.ARCHIVED).filter(email__iexact=email).first()
 
 
+def _address_lookup(*, email: str, organization: Organization) -> tuple[bool, User | None]:
+    """Whether `email` belongs to another organization, and the person who has it (if any).
+
+    Both lookups always run, in this order, so that every refusal costs the same queries.
+    """
+    blocked = email_domain_blocked(email=email, organization=organization)
+    person = _person_with_email(email)
+    elsewhere = person is not None and person.organization_id != organization.pk
+    return blocked or elsewhere, person
+
+
 def invitation_accept_url(token: str) -> str:
     return absolute_url(reverse("invitations:accept", kwargs={"token": token}))
 
@@ -66,12 +95,10 @@ def invitation_send(*, organization: Organization, email: str, acting_user: User
     The returned invitation carries the plain token as `.token` (it is stored only hashed).
     """
     email = _email_normalize(email)
-    person = _person_with_email(email)
+    elsewhere, person = _address_lookup(email=email, organization=organization)
+    if elsewhere:
+        raise InvitationError(ADDRESS_REFUSED)
     if person is not None:
-        if person.organization_id != organization.pk:
-            raise InvitationError(
-                f"{email} already uses {settings.PRODUCT_NAME} with another organization."
-            )
         if person.role == User.Role.ADMIN and person.status == User.Status.ACTIVE:
             raise InvitationError(
                 f"{person.display_name} is already a {settings.PRODUCT_NAME} admin."
@@ -139,6 +166,9 @@ def invitation_pending_get(*, token: str, for_update: bool = False) -> Invitatio
             f"This invitation has expired. Ask a {settings.PRODUCT_NAME} admin of your "
             "organization to invite you again."
         )
+    elsewhere, _ = _address_lookup(email=invitation.email, organization=invitation.organization)
+    if elsewhere:
+        raise InvitationError(INVITATION_NO_LONGER_VALID)
     return invitation
 
 
@@ -147,11 +177,8 @@ def invitation_accept(*, token: str, password: str, first_name: str, last_name: 
     """Make the invited person a Hearth admin with this password; returns the person."""
     invitation = invitation_pending_get(token=token, for_update=True)
     organization = invitation.organization
+    # A person of another organization was refused above (invitation_pending_get).
     person = _person_with_email(invitation.email)
-    if person is not None and person.organization_id != organization.pk:
-        raise InvitationError(
-            f"{invitation.email} already uses {settings.PRODUCT_NAME} with another organization."
-        )
     if person is not None and person.status != User.Status.ACTIVE:
         raise InvitationError(f"Your {settings.PRODUCT_NAME} account is deactivated.")
     created = person is None

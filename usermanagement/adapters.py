@@ -1,11 +1,15 @@
 """allauth adapters: sign-up creates an organization; every sign-in (password or Google) is
-checked against Hearth's rules (usermanagement.signin); Sign in with Google never signs up."""
+checked against Hearth's rules (usermanagement.signin); Sign in with Google never signs up; a
+signed-in person cannot attach an address of a domain another organization connected."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django import forms
 from django.conf import settings
 from django.shortcuts import render
+
+from organizations.selectors import email_domain_blocked
 
 from .services import organization_signup
 from .signin import (
@@ -26,6 +30,23 @@ class AccountAdapter(DefaultAccountAdapter):
         return organization_signup(
             user=user, organization_name=form.cleaned_data["organization_name"]
         )
+
+    def clean_email(self, email: str) -> str:
+        """Every address allauth validates (sign-up, the e-mail page, password reset): a person
+        of an organization may not add an address of a domain another organization connected —
+        it would become theirs and collide with the owner's sync. Anonymous visitors are not
+        judged here (password reset must keep working; sign-up checks its own form)."""
+        email = super().clean_email(email)
+        user = getattr(self.request, "user", None)
+        organization = getattr(user, "organization", None) if user is not None else None
+        if organization is not None and email_domain_blocked(
+            email=email, organization=organization
+        ):
+            raise forms.ValidationError(
+                "This address can't be used here. Use an address at a domain your "
+                "organization uses."
+            )
+        return email
 
     def get_from_email(self):
         return settings.DEFAULT_FROM_EMAIL
