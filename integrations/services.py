@@ -26,6 +26,7 @@ from audit.services import audit_record
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
+from organizations.services import domains_claim, domains_release
 from usermanagement.models import User
 
 from .errors import (
@@ -256,6 +257,9 @@ def _finalize_success(organization, *, sync_account, acting_user, check) -> Inte
         customer_id=check.customer_id,
         domain=check.domain,
     )
+    # The Workspace's domain now belongs to this organization: no other organization can invite
+    # or sign up its addresses (a name another organization already holds stays with it).
+    domains_claim(organization=organization, domains=[check.domain], acting_user=acting_user)
     sync_enqueue(
         organization=organization, trigger=SyncRun.Trigger.WIZARD, requested_by=acting_user
     )
@@ -288,6 +292,7 @@ def integration_disconnect(*, organization: Organization, acting_user: User | No
     integration.google_customer_id = None
     integration.save()
     _audit(integration, acting_user, "integration.disconnected")
+    domains_release(organization=organization, acting_user=acting_user)
     return integration
 
 

@@ -12,6 +12,7 @@ from integrations.errors import (
 )
 from integrations.models import Integration, SyncRun
 from notifications.models import EmailLog
+from organizations.selectors import domain_owner, email_domain_blocked
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory
 
@@ -80,6 +81,20 @@ def test_success_activates_and_starts_the_first_sync(acme):
     assert integration.domain == DOMAIN
     run = SyncRun.objects.get(organization=organization)
     assert (run.trigger, run.status) == (SyncRun.Trigger.WIZARD, SyncRun.Status.QUEUED)
+
+
+def test_finalize_claims_the_domain_and_disconnect_releases_it(acme):
+    sandbox, organization, admin = acme
+    sandbox.install(DOMAIN)
+    finalize(organization, admin)
+    other = OrganizationFactory(name="Globex", slug="globex", primary_domain="globex.example")
+    assert domain_owner(DOMAIN) == organization
+    assert email_domain_blocked(email=f"someone@{DOMAIN}", organization=other)
+    assert not email_domain_blocked(email=f"someone@{DOMAIN}", organization=organization)
+
+    services.integration_disconnect(organization=organization, acting_user=admin)
+
+    assert domain_owner(DOMAIN) is None
 
 
 def test_path_b_success_emails_the_asker(acme):

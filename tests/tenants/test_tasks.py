@@ -29,6 +29,7 @@ from licenses.services import license_policy_update
 from notifications.services import email_logs_create
 from tests.tenants.conftest import Tenant, TwoTenants
 from tests.tenants.rows import organization_rows
+from tests.usermanagement.factories import UserFactory
 from usermanagement.models import Group, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,8 +65,12 @@ def _sync(tenant: Tenant) -> SyncRun:
 
 def _queued_run_of_a(world: TwoTenants) -> int:
     """A's directory changed in Google since its last sync (someone joined, one was suspended,
-    one deleted, a group renamed), so the run creates, updates and removes."""
+    one deleted, a group renamed), so the run creates, updates and removes — and Google added
+    an address that one of B's accounts already uses (B's account must stay as it is, and A's
+    run must not fail on it)."""
     ops, people = world.ops, list(world.a.synced_people())
+    UserFactory(organization=world.b.organization, email="dual@acme.example")
+    ops.user_add(email="dual@acme.example")
     ops.user_add(email="newcomer@acme.example", given_name="New", family_name="Comer")
     ops.user_suspend(email=people[0].email)
     ops.user_delete(email=people[1].email)
@@ -171,3 +176,6 @@ def test_a_task_for_organization_a_leaves_organization_b_unchanged(two_tenants, 
     assert not changed, f"{task_name} run for A changed B's {changed}"
     if parameters or prepare is not None:
         assert organization_rows(world.a.organization) != a_before, f"{task_name} did nothing"
+    if "run_id" in kwargs:
+        run = SyncRun.objects.get(pk=kwargs["run_id"])
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
