@@ -106,6 +106,18 @@ class CustomerAlreadyConnected(IntegrationError):
     halts = False
 
 
+class WrongCustomer(IntegrationError):
+    """The sync account now reads another Workspace than the one connected (the account moved
+    to another customer, or the connection was made for the wrong one): reading it would
+    remove everyone of the real one."""
+
+    headline = "The sync account now belongs to a different G Suite account."
+    fix = (
+        "Choose a sync account of the G Suite account you connected, or disconnect and connect "
+        "again. Nothing was changed in Hearth."
+    )
+
+
 class IntegrationStateError(Exception):
     """A transition that the integration's current state does not allow."""
 

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from usermanagement.models import User
 
-from ..errors import IntegrationError
+from ..errors import IntegrationError, WrongCustomer
 from ..google.client import GoogleClient, google_client
 from ..models import Integration, SyncRun
 from . import notify, planning
@@ -81,6 +81,7 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
                 note=f"The integration is {integration.get_state_display().lower()}.",
             )
         client = google_client(subject=integration.sync_account.email)
+        _check_customer(client, integration)
         users = UserSync(
             integration=integration, run=run, recorder=recorder, dry_run=dry_run, guard=guard
         )
@@ -132,6 +133,17 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
         if held:
             notify.sync_held(run=run)
     return run
+
+
+def _check_customer(client: GoogleClient, integration: Integration) -> None:
+    """Read nothing from a Workspace other than the one connected: every person of the real
+    one would look deleted (one call per run)."""
+    customer_id = str(client.customer().get("id", ""))
+    if integration.google_customer_id and customer_id != integration.google_customer_id:
+        raise WrongCustomer(
+            f"Connected to customer {integration.google_customer_id}; the sync account "
+            f"{integration.sync_account.email} reads customer {customer_id}."
+        )
 
 
 def _settle(integration: Integration, run: SyncRun, users: UserSync, groups: GroupSync) -> bool:
@@ -293,6 +305,7 @@ def sync_fetch(*, organization) -> dict:
         raise ValueError("The integration has no sync account: nothing to fetch with.")
     started = time.perf_counter()
     client = google_client(subject=integration.sync_account.email)
+    client.customer()  # the run's check that it reads the connected Workspace
     counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0}
     with client.read_ahead(_user_listings(client), depth=USERS_READ_AHEAD) as pages:
         for deleted, page in pages:
