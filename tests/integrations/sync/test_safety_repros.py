@@ -260,7 +260,20 @@ def test_sync_directory_exits_after_an_error_while_writing(connected):
         "PATH": "/usr/bin:/bin",
     }
     try:
-        finished = subprocess.run(
+        finished = _sync_directory_in_a_process(connected, environment)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER fail_people_insert ON usermanagement_user; "
+                "DROP FUNCTION fail_people_insert();"
+            )
+    assert finished.returncode == 1, finished.stderr
+    assert "disk full (injected)" in finished.stdout + finished.stderr
+
+
+def _sync_directory_in_a_process(connected, environment):
+    try:
+        return subprocess.run(
             [sys.executable, "manage.py", "sync_directory", "acme"],
             cwd=ROOT,
             env=environment,
@@ -270,5 +283,3 @@ def test_sync_directory_exits_after_an_error_while_writing(connected):
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"sync_directory did not exit: {exc.stdout} {exc.stderr}")
-    assert finished.returncode == 1, finished.stderr
-    assert "disk full (injected)" in finished.stdout + finished.stderr
