@@ -1,10 +1,12 @@
 """The Directory and Reports client: lazy pages, retries with backoff, quota, thread safety.
 
-Flow of one call: take a token from the process-wide quota gate of the sync account (so a run
-stays under Google's per-minute quota instead of bouncing off it), execute the request, and on
-failure either retry — transient answers only (429, 5xx, timeouts, 403 rate/quota reasons),
-capped exponential backoff with full jitter — or raise the typed error from
-integrations.google.errors.translate. Nothing outside this package sees a Google exception.
+Flow of one call: wait for room in the sync account's quota window (a strict sliding minute, so
+a run stays under Google's per-minute quota instead of bouncing off it) and for a concurrency
+slot (the number of calls in flight backs off when Google answers 403 quotaExceeded to too many
+concurrent requests), execute the request, and on failure either retry — transient answers only
+(429, 5xx, timeouts, 403 rate/quota reasons), capped exponential backoff with full jitter — or
+raise the typed error from integrations.google.errors.translate. Nothing outside this package
+sees a Google exception.
 
 Listings are generators of pages (lists of resource dicts): memory stays one page per stream.
 The users listing is always Google's plain listing (no `query`): a search reads Google's search
@@ -16,6 +18,7 @@ threads), so the consumer (the sync, writing to the database) never holds more t
 in memory and a failed run never leaves a thread behind.
 """
 
+import collections
 import contextlib
 import queue
 import random
@@ -33,48 +36,123 @@ from googleapiclient.discovery import build
 from integrations.errors import GoogleTemporaryError, IntegrationError
 
 from .credentials import credentials_for
-from .errors import GoogleNotFound, is_transient, translate
+from .errors import GoogleNotFound, is_concurrency_refusal, is_transient, translate
 
 USERS_PAGE_SIZE = 500
 GROUPS_PAGE_SIZE = 200
 MEMBERS_PAGE_SIZE = 200
 
 
-class QuotaGate:
-    """A token bucket like Google's: `qpm` requests per minute, a burst of at most `burst`."""
+class QuotaWindow:
+    """At most `limit` calls in any `window` seconds: Google's per-minute quota as a strict
+    sliding window. Never more than the quota, not even at the start (a token bucket that
+    starts full lets a second minute's worth through in the first one)."""
 
-    def __init__(self, qpm: int, burst: int | None = None):
-        self.rate = qpm / 60.0
-        self.capacity = float(burst if burst is not None else max(1, qpm // 6))
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit = max(1, limit)
+        self.window = window
+        self.sent: collections.deque[float] = collections.deque()
         self.lock = threading.Lock()
 
     def take(self) -> None:
         while True:
             with self.lock:
                 now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
+                while self.sent and self.sent[0] <= now - self.window:
+                    self.sent.popleft()
+                if len(self.sent) < self.limit:
+                    self.sent.append(now)
                     return
-                wait = (1.0 - self.tokens) / self.rate
-            time.sleep(wait)
+                wait = self.sent[0] + self.window - now
+            time.sleep(max(wait, 0.001))
 
 
-_gates: dict[str, QuotaGate] = {}
-_gates_lock = threading.Lock()
+class Concurrency:
+    """How many calls of one account may be in flight at once.
+
+    Google answers too many concurrent requests with 403 quotaExceeded. The limit starts at
+    `maximum` (GOOGLE_FETCH_WORKERS) and drops by a quarter on such an answer (at most once per
+    `cooldown` seconds: the calls already in flight fail together), then grows back by one after
+    `recover_after` successes in a row — but not past the level that was refused, for
+    `remember_seconds`, so a steady sync does not keep knocking on the same limit.
+    """
+
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        recover_after: int = 200,
+        cooldown: float = 1.0,
+        remember_seconds: float = 600.0,
+    ):
+        self.maximum = max(1, maximum)
+        self.limit = self.maximum
+        self.recover_after = recover_after
+        self.cooldown = cooldown
+        self.remember_seconds = remember_seconds
+        self.in_flight = 0
+        self.successes = 0
+        self.refused_at_level: int | None = None
+        self.refused_when = 0.0
+        self.condition = threading.Condition()
+
+    def acquire(self) -> None:
+        with self.condition:
+            while self.in_flight >= self.limit:
+                self.condition.wait()
+            self.in_flight += 1
+
+    def release(self, *, refused: bool = False) -> None:
+        with self.condition:
+            self.in_flight -= 1
+            now = time.monotonic()
+            if refused:
+                self.successes = 0
+                if now - self.refused_when >= self.cooldown:
+                    self.refused_at_level = self.limit
+                    self.refused_when = now
+                    self.limit = max(1, self.limit * 3 // 4)
+            else:
+                self.successes += 1
+                ceiling = self.maximum
+                if (
+                    self.refused_at_level is not None
+                    and now - self.refused_when < self.remember_seconds
+                ):
+                    ceiling = min(ceiling, self.refused_at_level - 1)
+                if self.successes >= self.recover_after and self.limit < ceiling:
+                    self.limit += 1
+                    self.successes = 0
+            self.condition.notify_all()
 
 
-def quota_gate(subject: str) -> QuotaGate:
-    """One gate per sync account and process: Google's quota is per (project, user)."""
-    qpm = int(settings.GOOGLE_QUOTA_PER_MINUTE * 0.95)
-    with _gates_lock:
-        gate = _gates.get(subject)
-        if gate is None or abs(gate.rate * 60 - qpm) > 1:
-            gate = _gates[subject] = QuotaGate(qpm)
-        return gate
+@dataclass
+class AccountLimits:
+    """The per-account limits one process keeps for a sync account (Google's quota is per
+    project and user)."""
+
+    window: QuotaWindow
+    concurrency: Concurrency
+
+
+_limits: dict[str, AccountLimits] = {}
+_limits_lock = threading.Lock()
+
+
+def account_limits(subject: str) -> AccountLimits:
+    """One set per sync account and process, rebuilt when the settings change."""
+    per_minute = int(settings.GOOGLE_QUOTA_PER_MINUTE * 0.95)
+    with _limits_lock:
+        limits = _limits.get(subject)
+        if (
+            limits is None
+            or limits.window.limit != per_minute
+            or limits.concurrency.maximum != settings.GOOGLE_FETCH_WORKERS
+        ):
+            limits = _limits[subject] = AccountLimits(
+                QuotaWindow(per_minute), Concurrency(settings.GOOGLE_FETCH_WORKERS)
+            )
+        return limits
 
 
 @dataclass
@@ -109,7 +187,7 @@ class GoogleClient:
         self.subject = subject
         self.retry = retry or RetryPolicy.default()
         self.credentials = credentials_for(subject=subject)
-        self.gate = quota_gate(subject)
+        self.limits = account_limits(subject)
         self._local = threading.local()
         self._calls = 0
         self._calls_lock = threading.Lock()
@@ -148,18 +226,22 @@ class GoogleClient:
         return self._service("admin", "reports_v1")
 
     def execute(self, make_request: Callable) -> dict:
-        """Run one API request with the quota gate and retries; raise only typed errors."""
+        """Run one API request within the account's quota window and concurrency, with
+        retries; raise only typed errors."""
         attempt = 0
         while True:
-            self.gate.take()
+            self.limits.window.take()
+            self.limits.concurrency.acquire()
             with self._calls_lock:
                 self._calls += 1
+            refused = False
             try:
                 return make_request().execute(num_retries=0)
             # Everything Google or the network raises is classified in errors.translate.
             except Exception as exc:
                 if isinstance(exc, IntegrationError):
                     raise
+                refused = is_concurrency_refusal(exc)
                 if not is_transient(exc):
                     raise translate(exc) from exc
                 attempt += 1
@@ -168,7 +250,9 @@ class GoogleClient:
                     if not isinstance(error, GoogleTemporaryError):
                         error = GoogleTemporaryError(str(error))
                     raise error from exc
-                time.sleep(self.retry.delay(attempt))
+            finally:
+                self.limits.concurrency.release(refused=refused)
+            time.sleep(self.retry.delay(attempt))
 
     def _pages(self, make_request: Callable[[str | None], object], key: str) -> Iterator[list]:
         token = None

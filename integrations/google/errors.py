@@ -69,6 +69,14 @@ def is_daily_limit(exc: BaseException) -> bool:
     return reason in DAILY_REASONS or "per day" in message.lower()
 
 
+def is_concurrency_refusal(exc: BaseException) -> bool:
+    """403 quotaExceeded that is not a daily limit: too many requests in flight at once."""
+    if not isinstance(exc, HttpError) or exc.resp.status != 403 or is_daily_limit(exc):
+        return False
+    reason, _message = http_error_reason(exc)
+    return reason == "quotaExceeded"
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, HttpError):
         if is_daily_limit(exc):

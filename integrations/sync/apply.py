@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from config.bulk import rows_insert
 from licenses.services import seats_reconcile
+from organizations.models import ConnectedDomain
 from usermanagement import directory
 from usermanagement.models import Group, GroupMembership, User
 
@@ -161,6 +162,10 @@ class UserSync:
     removals_found: list[Removal] = field(default_factory=list)
     deferred: list[planning.UserStep] = field(default_factory=list)
     processed: int = 0
+    # The customer's domains, as its people's addresses show them: primary addresses live on
+    # the primary and secondary domains, aliases also on domain aliases.
+    primary_domains: set[str] = field(default_factory=set)
+    alias_domains: set[str] = field(default_factory=set)
 
     @property
     def organization(self):
@@ -208,6 +213,9 @@ class UserSync:
 
     def page(self, remotes: list[RemoteUser]) -> None:
         """Plan and apply one page of remote users (active or deleted)."""
+        for remote in remotes:
+            self.primary_domains.add(remote.email.rpartition("@")[2])
+            self.alias_domains.update(a.rpartition("@")[2] for a in remote.fields["aliases"])
         remotes = [r for r in remotes if r.state == planning.DELETED or self.in_scope(r)]
         self.seen.update(r.google_id for r in remotes)
         need_fields = []
@@ -376,9 +384,11 @@ class UserSync:
             and step.kind != planning.CREATE
             and step.transition.kind not in planning.REMOVAL_KINDS
         ]
+        sign_ins = [s for s in steps if s.kind == planning.SIGN_IN]
         remember = self._write_creates(creates)
         remember += self._write_updates(adopts, Kind.ADOPT)
         remember += self._write_updates(updates, Kind.UPDATE)
+        remember += self._write_sign_ins(sign_ins)
         remember += self._write_transitions(transitions, reason="G Suite state changed")
         return remember
 
@@ -442,6 +452,31 @@ class UserSync:
                 diff=_with_notes(dict(step.diff), step.remote.notes),
             )
         return [_bound(self._remember_update, step, kind) for step in steps]
+
+    def _write_sign_ins(self, steps: list[planning.UserStep]) -> list[Callable]:
+        """New etags and sign-in times, silently: one UPDATE for the page, nothing recorded."""
+        if not steps:
+            return []
+        if not self.dry_run:
+            directory.people_update_synced(
+                rows=[
+                    (
+                        step.local.pk,
+                        {
+                            "google_etag": step.remote.etag,
+                            "google_last_login_at": step.remote.fields["google_last_login_at"],
+                        },
+                    )
+                    for step in steps
+                ],
+                fields=["google_etag", "google_last_login_at"],
+            )
+        return [
+            _bound(self._remember_etag, step.local, step.remote.etag) for step in steps
+        ]
+
+    def _remember_etag(self, local: LocalUser, etag: str) -> None:
+        self.index[local.google_id] = replace(local, etag=etag, fields=None)
 
     def _remember_update(self, step: planning.UserStep, kind: str) -> None:
         local = step.local
@@ -835,12 +870,21 @@ class GroupSync:
             domains=self.domains,
         )
 
+    # The customer's domains the run saw on its people (engine), besides the claimed ones.
+    domains_seen: set[str] = field(default_factory=set)
+
     @cached_property
     def domains(self) -> set[str]:
-        """The organization's own domains (a member outside them is external)."""
-        domains = {self.organization.primary_domain.lower()}
+        """The organization's own domains — primary, secondary and domain aliases — so that a
+        member on any of them is never treated as external."""
+        domains = {self.organization.primary_domain.lower(), *self.domains_seen}
         if self.integration.domain:
             domains.add(self.integration.domain.lower())
+        domains.update(
+            ConnectedDomain.objects.filter(organization=self.organization).values_list(
+                "domain", flat=True
+            )
+        )
         return domains
 
     def members_batch(self, batch: list[tuple[str, list[RemoteMember]]], *, direct=True) -> None:

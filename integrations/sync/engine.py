@@ -35,6 +35,7 @@ import structlog
 from django.db.models import F
 from django.utils import timezone
 
+from organizations.services import domains_claim
 from usermanagement.models import User
 
 from ..errors import IntegrationError, WrongCustomer
@@ -94,6 +95,7 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
             user_pk_by_google_id={gid: local.pk for gid, local in users.index.items()},
             dry_run=dry_run,
             guard=guard,
+            domains_seen=users.primary_domains | users.alias_domains,
         )
         with _phase(run, "groups"):
             _sync_groups(client, run, groups)
@@ -129,10 +131,22 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
     run.api_calls = client.calls
     _finish(run, recorder, status=SyncRun.Status.HELD if held else SyncRun.Status.SUCCEEDED)
     if not dry_run:
+        _domains_claim(integration, users)
         notify.sync_succeeded(organization=organization)
         if held:
             notify.sync_held(run=run)
     return run
+
+
+def _domains_claim(integration: Integration, users: UserSync) -> None:
+    """The customer's secondary domains and domain aliases, as a complete listing showed them on
+    its people, belong to the organization like its primary domain (organizations.services)."""
+    kinds = dict.fromkeys(users.alias_domains, "alias")
+    kinds.update(dict.fromkeys(users.primary_domains, "secondary"))
+    if integration.domain:
+        kinds[integration.domain] = "primary"
+    kinds.pop("", None)
+    domains_claim(organization=integration.organization, domains=kinds, acting_user=None)
 
 
 def _check_customer(client: GoogleClient, integration: Integration) -> None:

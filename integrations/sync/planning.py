@@ -58,6 +58,11 @@ GROUP_FIELDS = ("email", "name", "description")
 
 # Transition kinds (the SyncChange kinds of integrations.models).
 CREATE, ADOPT, UPDATE = "create", "adopt", "update"
+# An etag change that only moved the last sign-in: Google changes a person's etag and
+# lastLoginTime on every sign-in. Not a change of the person — no SyncChange, nothing counted —
+# only the etag and the sign-in time are refreshed (one UPDATE per page).
+SIGN_IN = "sign_in"
+SIGN_IN_FIELDS = frozenset({"google_last_login_at"})
 DEACTIVATE, ARCHIVE, RESTORE = "deactivate", "archive", "restore"
 REMOVAL_KINDS = frozenset({DEACTIVATE, ARCHIVE})
 
@@ -109,7 +114,7 @@ class UserStep:
 
     @property
     def writes(self) -> bool:
-        return self.kind in (CREATE, ADOPT, UPDATE) or self.transition is not None
+        return self.kind in (CREATE, ADOPT, UPDATE, SIGN_IN) or self.transition is not None
 
 
 # --- text from Google ---------------------------------------------------------------------------
@@ -285,7 +290,10 @@ def user_step(
     if local.fields is None:
         raise ValueError(f"Local fields of {local.pk} are needed: the etag changed.")
     diff = field_diff(local.fields, remote.fields, USER_FIELDS)
-    # An etag change with no field we keep still rewrites the etag (so it is skipped next time).
+    if set(diff) <= SIGN_IN_FIELDS:
+        # A sign-in (or an etag change with no field we keep): the etag and the sign-in time
+        # are refreshed so that the person is skipped next time, and nothing is recorded.
+        return UserStep(SIGN_IN, remote, local, diff, step_transition)
     return UserStep(UPDATE, remote, local, diff, step_transition)
 
 
