@@ -81,7 +81,7 @@ def _email_match(value: str, *, alias_matching: bool) -> Q:
         return condition
     if value.endswith("*"):
         # aliases are stored as a JSON list of strings: a prefix follows an opening quote
-        condition |= Q(aliases__contains=f'"{value[:-1]}')
+        condition |= Q(aliases__icontains=f'"{value[:-1]}')
     else:
         condition |= Q(aliases__icontains=f'"{value}"')
         target = operations.common.alias_target(value)

@@ -32,7 +32,6 @@ from googlesandbox.keys import service_account_key_generate
 from googlesandbox.models import Domain, PushOutbox
 from googlesandbox.server import LiveSandbox
 
-
 # Google's behaviours as every test meets them (make run's defaults: googlesandbox/conf.py)
 TEST_SETTINGS = {
     "SANDBOX_SEARCH_LAG_SECONDS": 3.0,
