@@ -153,7 +153,7 @@ def test_expired_channel_gets_nothing(google_sandbox, push_receiver):
     google_sandbox.seed(users=3)
     _watch(google_sandbox.directory(ADMIN), push_receiver, "delete", params={"ttl": "1"})
     push_receiver.wait_for(1)
-    time.sleep(1.2)
+    google_sandbox.clock_travel(2)  # channel lifetimes run on the sandbox clock
     google_sandbox.ops.user_add(email="short@acme.example")
     google_sandbox.ops.user_delete(email="short@acme.example")
     google_sandbox.wait_push_idle()
