@@ -43,6 +43,9 @@ def test_seed_show_and_install_commands():
     assert shown["settings"]["faults"]["qpm"] == 2400
     assert shown["grants"][0]["scopes"] == list(operations.hearth_scopes())
     sandbox("uninstall", "acme.example")
+    assert "in effect from" in sandbox("install", "acme.example", "--delay-seconds", "0")
+    assert json.loads(sandbox("show", "acme.example"))["settings"]["installed"] is True
+    sandbox("uninstall", "acme.example")
     sandbox("api-access", "acme.example", "off")
     shown = json.loads(sandbox("show", "acme.example"))
     assert shown["settings"]["installed"] is False and shown["settings"]["api_access"] is False

@@ -94,6 +94,11 @@ class Command(BaseCommand):
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("domain")
+            if name == "install":
+                p.add_argument(
+                    "--delay-seconds", type=float,
+                    help="Takes effect after this long (default: the domain's install delay)",
+                )
 
         p = sub.add_parser("api-access", help="Turn the domain's API access on or off.")
         p.add_argument("domain")
@@ -269,8 +274,13 @@ class Command(BaseCommand):
         self.ok(f"Added {row.name} ({row.kind}) to {options['customer']}.")
 
     def do_install(self, options):
-        grant = operations.install(domain=options["domain"])
-        self.ok(f"Installed Hearth (client {grant.client_id}) on {options['domain']}.")
+        grant = operations.install(
+            domain=options["domain"], delay_seconds=options["delay_seconds"]
+        )
+        self.ok(
+            f"Installed Hearth (client {grant.client_id}) on {options['domain']}; "
+            f"in effect from {grant.effective_at.isoformat()} (sandbox clock)."
+        )
 
     def do_uninstall(self, options):
         removed = operations.uninstall(domain=options["domain"])
