@@ -72,12 +72,17 @@ def _bool_value(field: str, value: str) -> bool:
     return value.lower() == "true"
 
 
-def _email_match(value: str, *, alias_matching: bool) -> Q:
-    """`email:` — the primary address and, as Google's index does, aliases and domain-alias
-    addresses (a domain-alias address is the same local part on the domain it aliases)."""
+# which addresses an `email:` term reads (see users_query_filter)
+PRIMARY, WITH_ALIASES, ALIASED_ONLY = "primary", "with aliases", "aliased only"
+
+
+def _email_match(value: str, *, addresses: str) -> Q:
+    """`email:` — the primary address and, as Google's index does (unless `addresses` is
+    PRIMARY), aliases and domain-alias addresses (a domain-alias address is the same local part
+    on the domain it aliases)."""
     value = value.lower()
     condition = _text_match("primary_email", value, case_insensitive=False)
-    if not alias_matching:
+    if addresses == PRIMARY:
         return condition
     if value.endswith("*"):
         # aliases are stored as a JSON list of strings: a prefix follows an opening quote
@@ -90,9 +95,15 @@ def _email_match(value: str, *, alias_matching: bool) -> Q:
     return condition
 
 
-def users_query_filter(query: str, *, alias_matching: bool = False) -> Q:
-    """Google's user search syntax: `email:jo*`, `givenName:'Ann'`, `isAdmin=true`, ..."""
-    condition = Q()
+def users_query_filter(query: str, *, alias_matching: bool = False, addresses: str = "") -> Q:
+    """Google's user search syntax: `email:jo*`, `givenName:'Ann'`, `isAdmin=true`, ...
+
+    `addresses` (default: WITH_ALIASES when `alias_matching`, else PRIMARY) says what `email:`
+    reads; ALIASED_ONLY reads aliases too but keeps only users that have aliases (a partial
+    index): PRIMARY plus ALIASED_ONLY is WITH_ALIASES, each half an index read at 100,000 users.
+    """
+    addresses = addresses or (WITH_ALIASES if alias_matching else PRIMARY)
+    condition = ~Q(aliases=[]) if addresses == ALIASED_ONLY else Q()
     for field, _, raw in QUERY_TERM.findall(query.strip()):
         value = raw.strip("'\"")
         if not field:
@@ -103,7 +114,7 @@ def users_query_filter(query: str, *, alias_matching: bool = False) -> Q:
                 | Q(family_name__istartswith=value.rstrip("*"))
             )
         elif field == "email":
-            condition &= _email_match(value, alias_matching=alias_matching)
+            condition &= _email_match(value, addresses=addresses)
         elif field == "givenName":
             condition &= _text_match("given_name", value, case_insensitive=True)
         elif field == "familyName":
@@ -192,13 +203,22 @@ def _users_search(
 ) -> list[tuple]:
     """A page of a search: the index as of (now - search lag), see the module docstring."""
     as_of = clock.now() - timedelta(seconds=ctx.faults.search_lag_seconds)
-    condition = users_query_filter(query, alias_matching=ctx.faults.alias_matching)
-    current = users.filter(condition).filter(Q(changed_at__isnull=True) | Q(changed_at__lte=as_of))
-    if last:
-        current = _keyset(current, USERS_TABLE, column, "id", descending, *last)
+    alias_matching = ctx.faults.alias_matching
+    condition = users_query_filter(query, alias_matching=alias_matching)
+    unchanged = users.filter(Q(changed_at__isnull=True) | Q(changed_at__lte=as_of))
     ordering = (f"-{column}", "-id") if descending else (column, "id")
     fields = ("id", column, "etag", "resource_json")
-    rows = list(current.order_by(*ordering).values_list(*fields)[:limit])
+    halves = [users_query_filter(query, addresses=PRIMARY)]
+    if alias_matching:
+        halves.append(users_query_filter(query, addresses=ALIASED_ONLY))
+    found: dict[int, tuple] = {}
+    for half in halves:
+        current = unchanged.filter(half)
+        if last:
+            current = _keyset(current, USERS_TABLE, column, "id", descending, *last)
+        for row in current.order_by(*ordering).values_list(*fields)[:limit]:
+            found[row[0]] = row
+    rows = list(found.values())
     # users changed within the lag: their latest version from before `as_of`, if any
     recent = list(
         DirUser.objects.filter(domain=ctx.domain, changed_at__gt=as_of).values_list("id", flat=True)
@@ -225,7 +245,7 @@ def _users_search(
                 :limit
             ]
         )
-        rows.sort(key=lambda row: (row[1], row[0]), reverse=descending)
+    rows.sort(key=lambda row: (row[1], row[0]), reverse=descending)
     return rows[:limit]
 
 
