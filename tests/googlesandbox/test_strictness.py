@@ -517,3 +517,29 @@ def test_seed_and_domain_commands_with_secondary_domains_and_aliases():
     }
     assert shown["settings"]["installed"] is True
     assert operations.domain_resolve("globex-sub2.example").name == "globex.example"
+
+
+def test_the_servers_chores_trickle_sign_ins_and_purge(google_sandbox):
+    import time
+
+    from googlesandbox.server import Chores
+
+    google_sandbox.seed(users=5)
+    google_sandbox.ops.user_add(email="gone@acme.example")
+    google_sandbox.ops.user_delete(email="gone@acme.example")
+    google_sandbox.clock_travel(21 * 86400)
+    started = operations.clock_now()
+    chores = Chores(logins_every=0.05)
+    chores.PURGE_EVERY = 0.05
+    chores.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            not DirUser.objects.filter(last_login_time__gte=started).exists()
+            or DirUser.objects.filter(primary_email="gone@acme.example").exists()
+        ):
+            time.sleep(0.05)
+    finally:
+        chores.stop()
+    assert DirUser.objects.filter(last_login_time__gte=started).exists()
+    assert not DirUser.objects.filter(primary_email="gone@acme.example").exists()
