@@ -4,7 +4,9 @@ Per call, in Google's order of checks:
 1. `Authorization: Bearer <token>` must be present (401 "Login Required.") and name a live
    sandbox access token (401 invalid credentials) — one query loads the token with its domain,
    the domain's fault settings and the subject;
-2. fault injection for the domain (latency, quota token bucket, random errors);
+2. Google's limits and fault injection for the domain (googlesandbox/faults.py): a slot of
+   the account's concurrent-request limit, held until the response is built, then latency,
+   the per-minute sliding window and random errors;
 3. API access on for the domain (403 "Domain cannot use apis.");
 4. the token's scopes cover the method (403 insufficient scopes);
 5. the subject is a live admin of the domain (403 "Not Authorized to access this resource/api");
@@ -24,9 +26,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import errors
-from .faults import faults_apply
-from .models import AccessToken, DirUser, Domain
+from . import clock, errors
+from .faults import concurrency_slot, faults_apply
+from .models import AccessToken, DirUser, Domain, DomainName, Faults
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 
@@ -56,6 +58,13 @@ class ApiContext:
     domain: Domain
     subject: DirUser
     base_url: str  # e.g. "http://127.0.0.1:8001/"
+    faults: Faults
+
+    def page_token_encode(self, payload: list) -> str:
+        return page_token_encode(payload)
+
+    def page_token_decode(self, token: str, *, kind: str) -> list:
+        return page_token_decode(token, kind=kind, ttl_seconds=self.faults.page_token_ttl_seconds)
 
 
 def api_view(accepted_scopes: frozenset[str], methods=("GET",)):
@@ -67,8 +76,16 @@ def api_view(accepted_scopes: frozenset[str], methods=("GET",)):
             try:
                 if request.method not in methods:
                     raise errors.ApiError(405, "Method Not Allowed", "httpMethodNotAllowed")
-                ctx = _authorize(request, accepted_scopes)
-                return view(request, ctx, *args, **kwargs)
+                token = _authenticate(request)
+                domain = token.domain
+                if domain is None:
+                    raise errors.not_authorized()
+                faults = getattr(domain, "faults", None) or Faults.objects.get_or_create(
+                    domain=domain
+                )[0]
+                with concurrency_slot(domain.pk, faults.concurrent_limit):
+                    ctx = _authorize(request, token, faults, accepted_scopes)
+                    return view(request, ctx, *args, **kwargs)
             except errors.ApiError as exc:
                 return exc.response()
 
@@ -77,7 +94,7 @@ def api_view(accepted_scopes: frozenset[str], methods=("GET",)):
     return decorate
 
 
-def _authorize(request: HttpRequest, accepted_scopes: frozenset[str]) -> ApiContext:
+def _authenticate(request: HttpRequest) -> AccessToken:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -89,12 +106,14 @@ def _authorize(request: HttpRequest, accepted_scopes: frozenset[str]) -> ApiCont
     )
     if token is None:
         raise errors.invalid_credentials()
+    return token
+
+
+def _authorize(
+    request: HttpRequest, token: AccessToken, faults: Faults, accepted_scopes: frozenset[str]
+) -> ApiContext:
     domain = token.domain
-    if domain is None:
-        raise errors.not_authorized()
-    faults_apply(
-        getattr(domain, "faults", None), client_id=token.client_id, subject=token.subject_email
-    )
+    faults_apply(faults, client_id=token.client_id, subject=token.subject_email)
     if not domain.api_access:
         raise errors.domain_cannot_use_apis()
     if not accepted_scopes & set(token.scopes):
@@ -103,20 +122,34 @@ def _authorize(request: HttpRequest, accepted_scopes: frozenset[str]) -> ApiCont
     if subject is None or not subject.is_admin or subject.suspended or subject.deleted_at:
         raise errors.not_authorized()
     return ApiContext(
-        token=token, domain=domain, subject=subject, base_url=request.build_absolute_uri("/")
+        token=token,
+        domain=domain,
+        subject=subject,
+        base_url=request.build_absolute_uri("/"),
+        faults=faults,
     )
 
 
-def check_customer(ctx: ApiContext, customer: str | None, domain_name: str | None) -> None:
-    """users/groups.list need `customer` (my_customer or the id) or `domain` of the caller."""
+def check_customer(ctx: ApiContext, customer: str | None, domain_name: str | None) -> str | None:
+    """users/groups.list need `customer` (my_customer or the id) or `domain` of the caller.
+
+    Returns the domain name to restrict the listing to (`domain=` a secondary domain lists
+    only its own people), or None for the whole customer.
+    """
     if customer:
         if customer not in ("my_customer", ctx.domain.customer_id):
             raise errors.not_authorized()
-    elif domain_name:
-        if domain_name.lower() != ctx.domain.name:
-            raise errors.not_authorized()
-    else:
-        raise errors.bad_request("Bad Request", reason="badRequest")
+        return None
+    if domain_name:
+        name = domain_name.lower()
+        if name == ctx.domain.name:
+            return name
+        if DomainName.objects.filter(
+            customer=ctx.domain, name=name, kind=DomainName.KIND_SECONDARY
+        ).exists():
+            return name
+        raise errors.not_authorized()
+    raise errors.bad_request("Bad Request", reason="badRequest")
 
 
 def int_param(request: HttpRequest, name: str, *, default: int, low: int, high: int) -> int:
@@ -139,20 +172,26 @@ def bool_param(request: HttpRequest, name: str) -> bool:
 
 
 def page_token_encode(payload: list) -> str:
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+    """An opaque token: [kind, issued at (sandbox clock, epoch seconds), *position]."""
+    stamped = [payload[0], int(clock.now().timestamp()), *payload[1:]]
+    raw = json.dumps(stamped, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def page_token_decode(token: str, *, kind: str) -> list:
-    """Decode an opaque page token made for `kind`; anything else is Google's 400."""
+def page_token_decode(token: str, *, kind: str, ttl_seconds: float | None = None) -> list:
+    """Decode a page token made for `kind` and younger than `ttl_seconds`; anything else
+    (malformed, another listing's, expired) is Google's 400 (errors.page_token_invalid)."""
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(payload, list) or payload[0] != kind:
             raise ValueError(kind)
-        return payload[1:]
+        issued = float(payload[1])
     except (ValueError, IndexError, TypeError) as exc:
-        raise errors.bad_request("Invalid Input: pageToken", reason="invalid") from exc
+        raise errors.page_token_invalid() from exc
+    if ttl_seconds is not None and clock.now().timestamp() - issued > ttl_seconds:
+        raise errors.page_token_invalid()
+    return payload[2:]
 
 
 def json_response(payload: dict, status: int = 200) -> HttpResponse:

@@ -3,17 +3,26 @@
 users.list pages by keyset on the order key: `(order_column, id) > (last_value, last_id)`
 (or `<` when descending), backed by the partial composite indexes on DirUser, so a page costs
 the same at user 1 and at user 100,000; the body is joined from each user's stored resource
-JSON. The page token is an opaque base64 of [kind, orderBy, sortOrder, showDeleted, last_value,
-last_id]. Lists with no items omit their item key, as Google does.
+JSON. The page token is an opaque base64 of [kind, issued at, orderBy, sortOrder, showDeleted,
+last_value, last_id]; it expires after the domain's `page_token_ttl_seconds`. Lists with no
+items omit their item key, as Google does.
+
+The plain listing (no `query`) is exact: the directory as it is now. A `query` reads Google's
+search index instead, which lags the directory by the domain's `search_lag_seconds`: the users
+changed since (now - lag) are matched as their latest `UserSearchVersion` from before it (a new
+user is not found yet; a deleted, renamed or moved one is found as they were), merged in key
+order with the unchanged users. With `alias_matching`, `email:` also matches aliases and
+domain-alias addresses. showDeleted lists only users deleted within the domain's retention.
 """
 
 import json
 import re
+from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 
-from . import errors, operations
+from . import clock, errors, operations
 from .api import (
     CHANNEL_STOP,
     CUSTOMER_READ,
@@ -27,10 +36,8 @@ from .api import (
     check_customer,
     int_param,
     json_response,
-    page_token_decode,
-    page_token_encode,
 )
-from .models import DirGroup, DirMember, DirUser, OrgUnit
+from .models import DirGroup, DirMember, DirUser, OrgUnit, UserSearchVersion
 from .resources import (
     PHOTO_BASE_PLACEHOLDER,
     customer_resource,
@@ -45,6 +52,7 @@ from .resources import (
 ORDER_COLUMNS = {"email": "primary_email", "givenName": "given_name", "familyName": "family_name"}
 QUERY_TERM = re.compile(r"""(?:(\w+)\s*([:=])\s*)?('[^']*'|"[^"]*"|\S+)""")
 USERS_TABLE = DirUser._meta.db_table
+VERSIONS_TABLE = UserSearchVersion._meta.db_table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,9 +72,38 @@ def _bool_value(field: str, value: str) -> bool:
     return value.lower() == "true"
 
 
-def users_query_filter(query: str) -> Q:
-    """Google's user search syntax: `email:jo*`, `givenName:'Ann'`, `isAdmin=true`, ..."""
-    condition = Q()
+# which addresses an `email:` term reads (see users_query_filter)
+PRIMARY, WITH_ALIASES, ALIASED_ONLY = "primary", "with aliases", "aliased only"
+
+
+def _email_match(value: str, *, addresses: str) -> Q:
+    """`email:` — the primary address and, as Google's index does (unless `addresses` is
+    PRIMARY), aliases and domain-alias addresses (a domain-alias address is the same local part
+    on the domain it aliases)."""
+    value = value.lower()
+    condition = _text_match("primary_email", value, case_insensitive=False)
+    if addresses == PRIMARY:
+        return condition
+    if value.endswith("*"):
+        # aliases are stored as a JSON list of strings: a prefix follows an opening quote
+        condition |= Q(aliases__icontains=f'"{value[:-1]}')
+    else:
+        condition |= Q(aliases__icontains=f'"{value}"')
+        target = operations.common.alias_target(value)
+        if target:
+            condition |= Q(primary_email=target) | Q(aliases__icontains=f'"{target}"')
+    return condition
+
+
+def users_query_filter(query: str, *, alias_matching: bool = False, addresses: str = "") -> Q:
+    """Google's user search syntax: `email:jo*`, `givenName:'Ann'`, `isAdmin=true`, ...
+
+    `addresses` (default: WITH_ALIASES when `alias_matching`, else PRIMARY) says what `email:`
+    reads; ALIASED_ONLY reads aliases too but keeps only users that have aliases (a partial
+    index): PRIMARY plus ALIASED_ONLY is WITH_ALIASES, each half an index read at 100,000 users.
+    """
+    addresses = addresses or (WITH_ALIASES if alias_matching else PRIMARY)
+    condition = ~Q(aliases=[]) if addresses == ALIASED_ONLY else Q()
     for field, _, raw in QUERY_TERM.findall(query.strip()):
         value = raw.strip("'\"")
         if not field:
@@ -77,9 +114,7 @@ def users_query_filter(query: str) -> Q:
                 | Q(family_name__istartswith=value.rstrip("*"))
             )
         elif field == "email":
-            value = value.lower()
-            alias = Q(aliases__icontains=f'"{value}"') if not value.endswith("*") else Q()
-            condition &= _text_match("primary_email", value, case_insensitive=False) | alias
+            condition &= _email_match(value, addresses=addresses)
         elif field == "givenName":
             condition &= _text_match("given_name", value, case_insensitive=True)
         elif field == "familyName":
@@ -98,6 +133,14 @@ def users_query_filter(query: str) -> Q:
     return condition
 
 
+def _keyset(queryset, table: str, column: str, tie: str, descending: bool, last_value, last_id):
+    operator = "<" if descending else ">"
+    return queryset.extra(
+        where=[f'("{table}"."{column}", "{table}"."{tie}") {operator} (%s, %s)'],
+        params=[last_value, last_id],
+    )
+
+
 def users_page(
     ctx: ApiContext,
     *,
@@ -107,39 +150,103 @@ def users_page(
     show_deleted: bool,
     max_results: int,
     page_token: str | None,
+    domain_name: str | None = None,
 ) -> tuple[list[tuple], str | None]:
     """One page as (id, order value, etag, stored resource JSON) rows, and the next token."""
     column = ORDER_COLUMNS[order_by]
     users = DirUser.objects.filter(domain=ctx.domain, deleted_at__isnull=not show_deleted)
-    if query:
-        users = users.filter(users_query_filter(query))
+    cutoff = None
+    if show_deleted:
+        cutoff = clock.now() - timedelta(days=ctx.faults.retention_days)
+        users = users.filter(deleted_at__gte=cutoff)
+    if domain_name and (domain_name != ctx.domain.name or _has_secondaries(ctx)):
+        users = users.filter(primary_email__endswith="@" + domain_name)
+    last = None
     if page_token:
-        kind_order, kind_desc, kind_deleted, last_value, last_id = page_token_decode(
+        kind_order, kind_desc, kind_deleted, last_value, last_id = ctx.page_token_decode(
             page_token, kind="users"
         )
         if (kind_order, kind_desc, kind_deleted) != (order_by, descending, show_deleted):
-            raise errors.bad_request("Invalid Input: pageToken")
-        operator = "<" if descending else ">"
-        users = users.extra(
-            where=[
-                f'("{USERS_TABLE}"."{column}", "{USERS_TABLE}"."id") {operator} (%s, %s)'
-            ],
-            params=[last_value, last_id],
+            raise errors.page_token_invalid()
+        last = (last_value, last_id)
+    if query:
+        rows = _users_search(
+            ctx, users, query=query, column=column, descending=descending,
+            show_deleted=show_deleted, cutoff=cutoff, domain_name=domain_name, last=last,
+            limit=max_results + 1,
         )
-    ordering = (f"-{column}", "-id") if descending else (column, "id")
-    rows = list(
-        users.order_by(*ordering).values_list("id", column, "etag", "resource_json")[
-            : max_results + 1
-        ]
-    )
+    else:
+        if last:
+            users = _keyset(users, USERS_TABLE, column, "id", descending, *last)
+        ordering = (f"-{column}", "-id") if descending else (column, "id")
+        rows = list(
+            users.order_by(*ordering).values_list("id", column, "etag", "resource_json")[
+                : max_results + 1
+            ]
+        )
     next_token = None
     if len(rows) > max_results:
         rows = rows[:max_results]
         last_id, last_value = rows[-1][0], rows[-1][1]
-        next_token = page_token_encode(
+        next_token = ctx.page_token_encode(
             ["users", order_by, descending, show_deleted, last_value, last_id]
         )
     return rows, next_token
+
+
+def _has_secondaries(ctx: ApiContext) -> bool:
+    return ctx.domain.names.filter(kind="secondary").exists()
+
+
+def _users_search(
+    ctx, users, *, query, column, descending, show_deleted, cutoff, domain_name, last, limit
+) -> list[tuple]:
+    """A page of a search: the index as of (now - search lag), see the module docstring."""
+    as_of = clock.now() - timedelta(seconds=ctx.faults.search_lag_seconds)
+    alias_matching = ctx.faults.alias_matching
+    condition = users_query_filter(query, alias_matching=alias_matching)
+    unchanged = users.filter(Q(changed_at__isnull=True) | Q(changed_at__lte=as_of))
+    ordering = (f"-{column}", "-id") if descending else (column, "id")
+    fields = ("id", column, "etag", "resource_json")
+    halves = [users_query_filter(query, addresses=PRIMARY)]
+    if alias_matching:
+        halves.append(users_query_filter(query, addresses=ALIASED_ONLY))
+    found: dict[int, tuple] = {}
+    for half in halves:
+        current = unchanged.filter(half)
+        if last:
+            current = _keyset(current, USERS_TABLE, column, "id", descending, *last)
+        for row in current.order_by(*ordering).values_list(*fields)[:limit]:
+            found[row[0]] = row
+    rows = list(found.values())
+    # users changed within the lag: their latest version from before `as_of`, if any
+    recent = list(
+        DirUser.objects.filter(domain=ctx.domain, changed_at__gt=as_of).values_list("id", flat=True)
+    )
+    if recent:
+        latest = {}
+        for version_id, user_id in (
+            UserSearchVersion.objects.filter(user_id__in=recent, valid_from__lte=as_of)
+            .order_by("user_id", "-valid_from", "-id")
+            .values_list("id", "user_id")
+        ):
+            latest.setdefault(user_id, version_id)
+        stale = UserSearchVersion.objects.filter(id__in=latest.values()).filter(condition)
+        stale = stale.filter(deleted_at__isnull=not show_deleted)
+        if cutoff is not None:
+            stale = stale.filter(deleted_at__gte=cutoff)
+        if domain_name:
+            stale = stale.filter(primary_email__endswith="@" + domain_name)
+        if last:
+            stale = _keyset(stale, VERSIONS_TABLE, column, "user_id", descending, *last)
+        stale_ordering = (f"-{column}", "-user_id") if descending else (column, "user_id")
+        rows += list(
+            stale.order_by(*stale_ordering).values_list("user_id", column, "etag", "resource_json")[
+                :limit
+            ]
+        )
+    rows.sort(key=lambda row: (row[1], row[0]), reverse=descending)
+    return rows[:limit]
 
 
 def _stored_json(rows: list[tuple], domain) -> list[str]:
@@ -152,7 +259,7 @@ def _stored_json(rows: list[tuple], domain) -> list[str]:
 
 
 def _users_list_params(request: HttpRequest, ctx: ApiContext) -> dict:
-    check_customer(ctx, request.GET.get("customer"), request.GET.get("domain"))
+    domain_name = check_customer(ctx, request.GET.get("customer"), request.GET.get("domain"))
     order_by = request.GET.get("orderBy") or "email"
     if order_by not in ORDER_COLUMNS:
         raise errors.bad_request(f"Invalid value '{order_by}' for orderBy")
@@ -169,6 +276,7 @@ def _users_list_params(request: HttpRequest, ctx: ApiContext) -> dict:
         "show_deleted": bool_param(request, "showDeleted"),
         "max_results": int_param(request, "maxResults", default=100, low=1, high=500),
         "page_token": request.GET.get("pageToken") or None,
+        "domain_name": domain_name,
     }
 
 
@@ -193,6 +301,9 @@ def users_get(request: HttpRequest, ctx: ApiContext, user_key: str) -> HttpRespo
     user = operations.user_find(user_key, domain=ctx.domain)
     if user is None:
         raise errors.not_found("userKey")
+    if user.resource_json:
+        body = user.resource_json.replace(PHOTO_BASE_PLACEHOLDER, ctx.base_url)
+        return HttpResponse(body, content_type="application/json; charset=UTF-8")
     return json_response(user_resource(user, domain=ctx.domain, photo_base=ctx.base_url))
 
 
@@ -226,6 +337,11 @@ def users_watch(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
         )
     except operations.SandboxError as exc:
         raise errors.bad_request(str(exc)) from exc
+    return json_response(channel_resource(channel))
+
+
+def channel_resource(channel) -> dict:
+    """The api#channel a watch answers (expiration: ms since the epoch, a string)."""
     payload = {
         "kind": "api#channel",
         "id": channel.channel_id,
@@ -235,7 +351,7 @@ def users_watch(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
     }
     if channel.token:
         payload["token"] = channel.token
-    return json_response(payload)
+    return payload
 
 
 @api_view(CHANNEL_STOP, methods=("POST",))
@@ -268,7 +384,9 @@ def groups_list(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
             raise errors.not_found("userKey")
         groups = groups.filter(memberships__user=user)
     else:
-        check_customer(ctx, request.GET.get("customer"), request.GET.get("domain"))
+        only = check_customer(ctx, request.GET.get("customer"), request.GET.get("domain"))
+        if only and only != ctx.domain.name:
+            groups = groups.filter(email__endswith="@" + only)
     query = request.GET.get("query", "")
     for field, _, raw in QUERY_TERM.findall(query.strip()):
         value = raw.strip("'\"")
@@ -281,7 +399,7 @@ def groups_list(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
     max_results = int_param(request, "maxResults", default=200, low=1, high=200)
     page_token = request.GET.get("pageToken")
     if page_token:
-        last_email, last_id = page_token_decode(page_token, kind="groups")
+        last_email, last_id = ctx.page_token_decode(page_token, kind="groups")
         groups = groups.filter(Q(email__gt=last_email) | Q(email=last_email, id__gt=last_id))
     rows = list(
         groups.annotate(
@@ -295,7 +413,7 @@ def groups_list(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
     payload = {"kind": "admin#directory#groups", "etag": etag_for("groups", [g.etag for g in rows])}
     if len(rows) > max_results:
         rows = rows[:max_results]
-        payload["nextPageToken"] = page_token_encode(["groups", rows[-1].email, rows[-1].id])
+        payload["nextPageToken"] = ctx.page_token_encode(["groups", rows[-1].email, rows[-1].id])
     if rows:
         payload["groups"] = [group_resource(g, direct_members_count=g.direct) for g in rows]
     return json_response(payload)
@@ -362,7 +480,7 @@ def members_list(request: HttpRequest, ctx: ApiContext, group_key: str) -> HttpR
     start = 0
     page_token = request.GET.get("pageToken")
     if page_token:
-        (start,) = page_token_decode(page_token, kind="members")
+        (start,) = ctx.page_token_decode(page_token, kind="members")
     page = members[start : start + max_results]
     payload = {
         "kind": "admin#directory#members",
@@ -371,7 +489,7 @@ def members_list(request: HttpRequest, ctx: ApiContext, group_key: str) -> HttpR
     if page:
         payload["members"] = [member_resource(m, domain=ctx.domain) for m in page]
     if start + max_results < len(members):
-        payload["nextPageToken"] = page_token_encode(["members", start + max_results])
+        payload["nextPageToken"] = ctx.page_token_encode(["members", start + max_results])
     return json_response(payload)
 
 

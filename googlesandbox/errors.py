@@ -2,14 +2,27 @@
 
 Shape: {"error": {"code", "message", "errors": [{"message", "domain", "reason"}], "status"}} —
 what googleapiclient.errors.HttpError parses into `.reason`, `.error_details` and `.status_code`.
+A 401 also carries Google's `WWW-Authenticate: Bearer realm="https://accounts.google.com/"`
+(with `error="invalid_token"` when a token was sent but is not valid, RFC 6750 §3).
+
+Quota answers follow the Directory API's "Limits and quotas" page
+(developers.google.com/admin-sdk/directory/v1/limits): 403 userRateLimitExceeded when the
+per-user rate (default 2,400 queries per minute per user per project) is exceeded, 403
+quotaExceeded when "the limit of concurrent requests for a certain operation has been reached",
+429 rateLimitExceeded for the per-account limit. Messages are those Google's frontend writes
+for its quota metrics; the page documents status and reason only.
 """
 
 from django.http import JsonResponse
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, message: str, reason: str, *, domain="global", status=""):
+    def __init__(
+        self, code: int, message: str, reason: str, *, domain="global", status="",
+        authenticate: str = "",
+    ):
         super().__init__(message)
+        self.authenticate = authenticate
         self.code = code
         self.message = message
         self.reason = reason
@@ -20,7 +33,7 @@ class ApiError(Exception):
         detail = {"message": self.message, "domain": self.domain, "reason": self.reason}
         if self.code == 401:
             detail.update(location="Authorization", locationType="header")
-        return JsonResponse(
+        response = JsonResponse(
             {
                 "error": {
                     "code": self.code,
@@ -31,6 +44,13 @@ class ApiError(Exception):
             },
             status=self.code,
         )
+        if self.code == 401:
+            response["WWW-Authenticate"] = self.authenticate or BEARER_REALM
+        return response
+
+
+BEARER_REALM = 'Bearer realm="https://accounts.google.com/"'
+
 
 
 STATUS_BY_CODE = {
@@ -60,6 +80,7 @@ def invalid_credentials() -> ApiError:
         "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
         "cookie or other valid authentication credential.",
         "authError",
+        authenticate=BEARER_REALM + ', error="invalid_token"',
     )
 
 
@@ -96,13 +117,27 @@ def user_rate_limit_exceeded() -> ApiError:
 
 
 def quota_exceeded() -> ApiError:
+    """403 quotaExceeded: too many concurrent requests (the limits page's meaning of it)."""
     return ApiError(
         403,
-        "Quota exceeded for quota metric 'Queries' and limit 'Queries per day' of service "
-        "'admin.googleapis.com'.",
+        "Quota exceeded: the limit of concurrent requests for this operation has been reached.",
         "quotaExceeded",
         domain="usageLimits",
     )
+
+
+def concurrent_quota_exceeded() -> ApiError:
+    return quota_exceeded()
+
+
+def page_token_invalid() -> ApiError:
+    """400 for a page token that is malformed, made for another listing, or expired.
+
+    The Directory API answers a bad pageToken with 400 "Invalid Input" (reason "invalid");
+    Google's API design guide (AIP-158) lets page tokens expire and answers an expired one as
+    an invalid argument, so an expired token gets the same answer as a bad one.
+    """
+    return ApiError(400, "Invalid Input: pageToken", "invalid")
 
 
 def rate_limit_exceeded() -> ApiError:

@@ -1,45 +1,88 @@
-"""Fault injection applied to every Directory/Reports call, per domain.
+"""Google's limits and fault injection, applied to every Directory/Reports call, per domain.
 
-Order per call: added latency (latency_ms ± jitter_ms, slept), then the per-minute quota, then
-random errors by kind. The quota is a token bucket per (client id = project, subject): it
-holds at most `qpm` tokens, starts full and refills continuously at qpm/60 per second, so a
-burst can spend at most one minute's allowance and nothing more until tokens flow back in —
-no window boundary to game. Past it: 403 userRateLimitExceeded, as Google answers.
+Order per call (after the token is known):
+1. the per-account concurrent-request limit: at most `concurrent_limit` requests of one
+   Workspace account (customer) in flight; one more answers 403 quotaExceeded — Google's
+   Directory API limits page: "quotaExceeded: the limit of concurrent requests for a certain
+   operation has been reached". The slot is held until the response is built;
+2. added latency (latency_ms ± jitter_ms, slept, inside the slot);
+3. the per-minute quota as a strict sliding 60-second window per (client id = project,
+   subject): a call passes only while fewer than `qpm` calls passed in the last 60 s, so no
+   burst ever exceeds the per-minute number. Past it: 403 userRateLimitExceeded (Google's
+   Directory API limits page, the default 2,400 queries per minute per user per project);
+4. random errors by kind, drawn from the domain's generator: with `fault_seed` set, a fixed
+   sequence of calls meets a fixed sequence of errors.
 
-The buckets live in the memory of the sandbox server process (one process, like one Google
-frontend); they reset when `qpm` changes.
+Windows, slots and generators live in the memory of the sandbox server process (one process,
+like one Google frontend), on real time (the sandbox clock's travel does not refill quotas).
 """
 
+import contextlib
 import random
 import threading
 import time
+from collections import deque
 
 from . import errors
 from .models import Faults
 
-_rng = random.Random()
+WINDOW_SECONDS = 60.0
+
 _lock = threading.Lock()
-_buckets: dict[tuple[str, str], list[float]] = {}  # key -> [tokens, last_refill, qpm]
+_windows: dict[tuple[str, str], deque] = {}
+_in_flight: dict[int, int] = {}
+_rngs: dict[int, tuple[tuple, random.Random]] = {}
+_default_rng = random.Random()
 
 
 def quota_take(key: tuple[str, str], qpm: int) -> bool:
+    """True when a call under `key` may pass now (and count it); False past the window."""
     now = time.monotonic()
     with _lock:
-        bucket = _buckets.get(key)
-        if bucket is None or bucket[2] != qpm:
-            bucket = _buckets[key] = [float(qpm), now, qpm]
-        tokens = min(float(qpm), bucket[0] + (now - bucket[1]) * qpm / 60.0)
-        bucket[1] = now
-        if tokens < 1.0:
-            bucket[0] = tokens
+        window = _windows.setdefault(key, deque())
+        while window and now - window[0] >= WINDOW_SECONDS:
+            window.popleft()
+        if len(window) >= qpm:
             return False
-        bucket[0] = tokens - 1.0
+        window.append(now)
         return True
 
 
 def quota_reset() -> None:
     with _lock:
-        _buckets.clear()
+        _windows.clear()
+        _in_flight.clear()
+        _rngs.clear()
+
+
+@contextlib.contextmanager
+def concurrency_slot(domain_id: int, limit: int):
+    """Hold one of the account's `limit` request slots (0 = no limit) or raise quotaExceeded."""
+    with _lock:
+        current = _in_flight.get(domain_id, 0)
+        if limit and current >= limit:
+            raise errors.concurrent_quota_exceeded()
+        _in_flight[domain_id] = current + 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _in_flight[domain_id] -= 1
+
+
+def rng_for(faults: Faults) -> random.Random:
+    """The domain's generator: seeded when `fault_seed` is set (restarted when set again)."""
+    if faults.fault_seed is None:
+        return _default_rng
+    key = (faults.fault_seed, faults.fault_seed_set_at)
+    with _lock:
+        known = _rngs.get(faults.domain_id)
+        if known is None or known[0] != key:
+            known = _rngs[faults.domain_id] = (
+                key,
+                random.Random(f"{faults.fault_seed}:{faults.domain_id}"),
+            )
+        return known[1]
 
 
 ERROR_FACTORIES = {
@@ -52,17 +95,22 @@ ERROR_FACTORIES = {
 
 
 def faults_apply(faults: Faults | None, *, client_id: str, subject: str) -> None:
-    """Sleep and/or raise an ApiError as the domain's fault settings say."""
+    """Sleep and/or raise an ApiError as the domain's settings say (steps 2-4 above)."""
     if faults is None:
         return
-    if faults.latency_ms or faults.jitter_ms:
-        delay = faults.latency_ms + _rng.uniform(-faults.jitter_ms, faults.jitter_ms)
-        if delay > 0:
-            time.sleep(delay / 1000.0)
+    rng = rng_for(faults)
+    with _lock:
+        # one lock around the draws: concurrent calls never interleave one call's draws
+        delay = 0.0
+        if faults.latency_ms or faults.jitter_ms:
+            delay = faults.latency_ms + rng.uniform(-faults.jitter_ms, faults.jitter_ms)
+        draws = [(kind, rng.random()) for kind, rate in (faults.error_rates or {}).items() if rate]
+    if delay > 0:
+        time.sleep(delay / 1000.0)
     if not quota_take((client_id, subject), faults.qpm):
         raise errors.user_rate_limit_exceeded()
-    for kind, rate in (faults.error_rates or {}).items():
-        if rate and _rng.random() < rate:
+    for kind, draw in draws:
+        if draw < faults.error_rates[kind]:
             if kind == "timeout":
                 # hang like an overloaded frontend; the client's own timeout should fire first
                 time.sleep(faults.timeout_seconds)

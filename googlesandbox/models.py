@@ -12,6 +12,8 @@ collation (byte order) so that keyset pagination `(order_key, id) > (...)` and `
 
 from django.db import models
 
+from . import conf
+
 
 class ByteOrderCharField(models.CharField):
     """A CharField compared in byte order ("C" collation) on PostgreSQL.
@@ -43,25 +45,78 @@ class Domain(models.Model):
 
 
 class Faults(models.Model):
-    """Fault injection for every Directory/Reports call made with a token of this domain.
+    """Per-domain behaviour of the emulated Google: fault injection and Google's own limits.
 
     `error_rates` maps a kind ("429", "500", "503", "userRateLimitExceeded", "quotaExceeded",
-    "timeout") to a probability in [0, 1].
+    "timeout") to a probability in [0, 1]; `fault_seed` (with `fault_seed_set_at`, so that
+    setting the same seed again restarts the sequence) makes the draws reproducible. The other
+    fields are Google's behaviours, defaults from googlesandbox.conf (see the README).
     """
 
     domain = models.OneToOneField(Domain, on_delete=models.CASCADE, related_name="faults")
     latency_ms = models.PositiveIntegerField(default=0)
     jitter_ms = models.PositiveIntegerField(default=0)
     error_rates = models.JSONField(default=dict, blank=True)
-    qpm = models.PositiveIntegerField(default=2400)
+    qpm = models.PositiveIntegerField(default=conf.default_qpm)
     drop_push = models.BooleanField(default=False)
     timeout_seconds = models.FloatField(default=10.0)
+    fault_seed = models.BigIntegerField(null=True, blank=True)
+    fault_seed_set_at = models.DateTimeField(null=True, blank=True)
+    search_lag_seconds = models.FloatField(default=conf.default_search_lag_seconds)
+    alias_matching = models.BooleanField(default=conf.default_alias_matching)
+    concurrent_limit = models.PositiveIntegerField(default=conf.default_concurrent_limit)
+    install_delay_seconds = models.FloatField(default=conf.default_install_delay_seconds)
+    channel_ttl_max_seconds = models.PositiveIntegerField(
+        default=conf.default_channel_ttl_max_seconds
+    )
+    page_token_ttl_seconds = models.PositiveIntegerField(
+        default=conf.default_page_token_ttl_seconds
+    )
+    reports_lag_seconds = models.FloatField(default=conf.default_reports_lag_seconds)
+    login_push_update = models.BooleanField(default=conf.default_login_push_update)
+    retention_days = models.FloatField(default=conf.default_retention_days)
 
     class Meta:
         db_table = "gsandbox_faults"
 
     def __str__(self):
         return f"faults of {self.domain_id}"
+
+
+class DomainName(models.Model):
+    """A secondary domain or a domain alias of a customer (whose primary is `Domain`).
+
+    Users and groups of a secondary domain belong to the customer's `Domain` row with addresses
+    on the secondary name. A domain alias (of the primary or of a secondary domain, `alias_of`)
+    gives every user of that domain an extra address, listed in `nonEditableAliases`.
+    """
+
+    KIND_SECONDARY, KIND_ALIAS = "secondary", "alias"
+    KINDS = [(KIND_SECONDARY, "secondary domain"), (KIND_ALIAS, "domain alias")]
+
+    customer = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=253, unique=True)
+    kind = models.CharField(max_length=10, choices=KINDS)
+    alias_of = models.CharField(max_length=253, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "gsandbox_domainname"
+
+    def __str__(self):
+        return self.name
+
+
+class SandboxClock(models.Model):
+    """One row: how far the sandbox clock runs ahead of real time (googlesandbox/clock.py)."""
+
+    offset_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "gsandbox_clock"
+
+    def __str__(self):
+        return f"clock +{self.offset_seconds}s"
 
 
 class OrgUnit(models.Model):
@@ -108,6 +163,9 @@ class DirUser(models.Model):
     creation_time = models.DateTimeField()
     last_login_time = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # sandbox time of the last change the search index must catch up with (null: seeded, i.e.
+    # long before anyone searched); see UserSearchVersion
+    changed_at = models.DateTimeField(null=True, blank=True)
     # the user's Directory resource as JSON, rewritten with the etag on every change: a
     # users.list page then joins 500 stored strings instead of building and encoding 500
     # dicts (the ≤ 30 ms page budget). Photo URLs hold PHOTO_BASE_PLACEHOLDER.
@@ -140,6 +198,18 @@ class DirUser(models.Model):
                 condition=models.Q(deleted_at__isnull=False),
             ),
             models.Index(fields=["primary_email"], name="gsandbox_user_lookup"),
+            models.Index(
+                fields=["domain", "changed_at"],
+                name="gsandbox_user_changed",
+                condition=models.Q(changed_at__isnull=False),
+            ),
+            # the few users with aliases: an `email:` search ORs them with the index range
+            # of primary addresses (a BitmapOr) instead of reading every row's aliases
+            models.Index(
+                fields=["domain"],
+                name="gsandbox_user_aliased",
+                condition=~models.Q(aliases=[]),
+            ),
         ]
 
     def __str__(self):
@@ -148,6 +218,37 @@ class DirUser(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}".strip()
+
+
+class UserSearchVersion(models.Model):
+    """A user as the search index saw them from `valid_from` on (written on every change).
+
+    `users.list` with a `query` reads the index as of (now - the domain's search lag): a user
+    changed since then is matched against their latest version from before that moment (none:
+    not found yet). The columns the search syntax reads carry DirUser's names, so one filter
+    serves both tables.
+    """
+
+    user = models.ForeignKey(DirUser, on_delete=models.CASCADE, related_name="search_versions")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="+")
+    valid_from = models.DateTimeField()
+    primary_email = ByteOrderCharField(max_length=320)
+    aliases = models.JSONField(default=list, blank=True)
+    given_name = ByteOrderCharField(max_length=100)
+    family_name = ByteOrderCharField(max_length=100)
+    org_unit_path = ByteOrderCharField(max_length=500, default="/")
+    is_admin = models.BooleanField(default=False)
+    suspended = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    etag = models.CharField(max_length=64)
+    resource_json = models.TextField(default="", blank=True)
+
+    class Meta:
+        db_table = "gsandbox_usersearchversion"
+        indexes = [models.Index(fields=["user", "valid_from"], name="gsandbox_search_version")]
+
+    def __str__(self):
+        return f"{self.primary_email} from {self.valid_from}"
 
 
 class DirGroup(models.Model):
@@ -208,6 +309,8 @@ class Grant(models.Model):
     client_id = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
     created_at = models.DateTimeField()
+    # sandbox time from which the grant works (Google takes a while to apply an install)
+    effective_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "gsandbox_grant"
@@ -259,15 +362,25 @@ class Activity(models.Model):
 
 
 class PushChannel(models.Model):
-    """A `users.watch` channel: one event kind, POSTed to `address` until it expires or stops."""
+    """A watch channel, POSTed to `address` until it expires or stops.
 
+    `users.watch` (resource "users"): one event kind. `activities.watch` (resource
+    "activities"): `event` is the eventName filter ("" for every event) of application
+    `application_name`; `actor_email` is the userKey ("" for all).
+    """
+
+    RESOURCE_USERS, RESOURCE_ACTIVITIES = "users", "activities"
+
+    resource = models.CharField(max_length=20, default=RESOURCE_USERS)
+    application_name = models.CharField(max_length=40, blank=True)
+    actor_email = models.CharField(max_length=320, blank=True)
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="push_channels")
     channel_id = models.CharField(max_length=64)
     resource_id = models.CharField(max_length=64, unique=True)
     resource_uri = models.CharField(max_length=1000)
     token = models.CharField(max_length=256, blank=True)
     address = models.CharField(max_length=1000)
-    event = models.CharField(max_length=20)
+    event = models.CharField(max_length=60, blank=True)
     expires_at = models.DateTimeField()
     message_count = models.PositiveIntegerField(default=0)
     stopped_at = models.DateTimeField(null=True, blank=True)
@@ -284,7 +397,7 @@ class PushOutbox(models.Model):
     """A pending push delivery; drained by the sandbox server's background thread."""
 
     channel = models.ForeignKey(PushChannel, on_delete=models.CASCADE, related_name="outbox")
-    state = models.CharField(max_length=20)  # sync / add / delete / update / makeAdmin / undelete
+    state = models.CharField(max_length=60)  # sync, a users.watch event, or an activity name
     message_number = models.PositiveIntegerField()
     body = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -22,6 +22,7 @@ import requests
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from . import clock
 from .models import PushOutbox
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ def push_drain_once(session: requests.Session | None = None) -> int:
     for row in rows:
         channel = row.channel
         now = timezone.now()
-        if channel.stopped_at is not None or channel.expires_at <= now:
+        # channel lifetimes run on the sandbox clock (time travel expires them)
+        if channel.stopped_at is not None or channel.expires_at <= clock.now():
             row.abandoned_at = now
             row.last_error = "channel stopped or expired"
             row.save(update_fields=["abandoned_at", "last_error"])

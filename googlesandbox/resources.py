@@ -45,14 +45,43 @@ def user_etag(user: DirUser) -> str:
 PHOTO_BASE_PLACEHOLDER = "https://sandbox-base.invalid/"
 
 
-def user_resource_json(user, *, customer_id: str) -> str:
+def user_resource_json(user, *, customer_id: str, domain_aliases: dict | None = None) -> str:
     """The stored JSON of a user (DirUser or an object with the same attributes)."""
-    resource = user_resource(user, customer_id=customer_id, photo_base=PHOTO_BASE_PLACEHOLDER)
+    resource = user_resource(
+        user,
+        customer_id=customer_id,
+        photo_base=PHOTO_BASE_PLACEHOLDER,
+        domain_aliases=domain_aliases,
+    )
     return json.dumps(resource, separators=(",", ":"))
 
 
+def non_editable_aliases(addresses, domain_aliases: dict | None) -> list[str]:
+    """The addresses a domain alias gives: local@alias for each local@domain it aliases."""
+    found = []
+    for address in addresses:
+        local, _, host = address.rpartition("@")
+        found += [f"{local}@{alias}" for alias in (domain_aliases or {}).get(host, ())]
+    return found
+
+
+def user_push_body(user) -> dict:
+    """What a users.watch notification carries: only these four fields, as Google sends them."""
+    return {
+        "kind": "admin#directory#user",
+        "id": user.google_id,
+        "etag": user.etag,
+        "primaryEmail": user.primary_email,
+    }
+
+
 def user_resource(
-    user: DirUser, *, domain: Domain | None = None, customer_id: str = "", photo_base: str = ""
+    user: DirUser,
+    *,
+    domain: Domain | None = None,
+    customer_id: str = "",
+    photo_base: str = "",
+    domain_aliases: dict | None = None,
 ) -> dict:
     resource = {
         "kind": "admin#directory#user",
@@ -86,6 +115,9 @@ def user_resource(
         resource["suspensionReason"] = user.suspension_reason or "ADMIN"
     if user.aliases:
         resource["aliases"] = list(user.aliases)
+    extra = non_editable_aliases([user.primary_email, *user.aliases], domain_aliases)
+    if extra:
+        resource["nonEditableAliases"] = extra
     if user.title or user.department:
         resource["organizations"] = [
             {
@@ -182,14 +214,14 @@ def customer_resource(domain: Domain) -> dict:
     }
 
 
-def activity_resource(activity: Activity, *, domain: Domain) -> dict:
+def activity_resource(activity: Activity, *, customer_id: str) -> dict:
     return {
         "kind": "admin#reports#activity",
         "id": {
             "time": rfc3339(activity.time),
             "uniqueQualifier": activity.unique_qualifier,
             "applicationName": "admin",
-            "customerId": domain.customer_id,
+            "customerId": customer_id,
         },
         "etag": etag_for(activity.id, activity.unique_qualifier),
         "actor": {

@@ -69,16 +69,85 @@ def database_pool_enable() -> None:
             }
 
 
-def serve(*, host: str, port: int, on_bind=None, drain_push: bool = True) -> None:
-    """Serve the sandbox until interrupted (blocking), draining push deliveries alongside."""
+class Chores(threading.Thread):
+    """The server's background life: a trickle of sign-ins and the purge of deleted users.
+
+    Every `logins_every` seconds (0: no trickle) one random live person of each domain signs
+    in — their lastLoginTime and etag move, as at Google where people sign in all day. Once a
+    minute deleted users past their domain's retention are purged.
+    """
+
+    PURGE_EVERY = 60.0
+
+    def __init__(self, *, logins_every: float):
+        super().__init__(name="gsandbox-chores", daemon=True)
+        self.logins_every = logins_every
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        import logging
+        import random
+
+        from django.db import close_old_connections, connection
+
+        from . import operations
+        from .models import DirUser, Domain
+
+        logger = logging.getLogger(__name__)
+        rng = random.Random()
+        tick = self.logins_every or self.PURGE_EVERY
+        since_purge = self.PURGE_EVERY
+        try:
+            while not self._stop_event.wait(tick):
+                try:
+                    close_old_connections()
+                    if self.logins_every:
+                        for domain in Domain.objects.all():
+                            ids = DirUser.objects.filter(
+                                domain=domain, deleted_at__isnull=True, suspended=False
+                            ).values_list("google_id", flat=True)
+                            count = ids.count()
+                            if count:
+                                google_id = ids[rng.randrange(count)]
+                                operations.user_record_login(email=google_id)
+                    since_purge += tick
+                    if since_purge >= self.PURGE_EVERY:
+                        since_purge = 0.0
+                        operations.users_purge()
+                except Exception:  # the chores must outlive any one failure
+                    logger.exception("sandbox chores failed")
+        finally:
+            connection.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop_event.set()
+        self.join(timeout)
+
+
+def serve(
+    *,
+    host: str,
+    port: int,
+    on_bind=None,
+    drain_push: bool = True,
+    logins_every: float | None = None,
+) -> None:
+    """Serve the sandbox until interrupted (blocking), draining push deliveries and running
+    its chores (sign-in trickle every `logins_every` s, default SANDBOX_LOGIN_TRICKLE_SECONDS;
+    0 turns it off) alongside."""
     from django.core.servers.basehttp import WSGIServer, run
 
+    from .conf import setting
     from .push import PushDrainer
 
     database_pool_enable()
     drainer = PushDrainer() if drain_push else None
     if drainer:
         drainer.start()
+    if logins_every is None:
+        logins_every = setting("SANDBOX_LOGIN_TRICKLE_SECONDS")
+    chores = Chores(logins_every=logins_every)
+    chores.start()
     try:
         run(
             host,
@@ -89,6 +158,7 @@ def serve(*, host: str, port: int, on_bind=None, drain_push: bool = True) -> Non
             server_cls=WSGIServer,
         )
     finally:
+        chores.stop()
         if drainer:
             drainer.stop()
 

@@ -7,7 +7,8 @@ JWT bearer grant (service accounts with domain-wide delegation), as Google answe
 3. check `aud` (google-auth always sends https://oauth2.googleapis.com/token; our own token URI
    is accepted too) and `iat`/`exp` (short-lived, in a reasonable timeframe);
 4. the subject's domain must exist → else 400 invalid_grant "Invalid email or User ID";
-   the domain must have granted this client id every requested scope → else 401
+   the domain must have granted this client id every requested scope, and the grant must be
+   in effect (an install takes `install_delay_seconds` to apply) → else 401
    unauthorized_client; the subject must be a live user → else 400 invalid_grant;
 5. issue an access token bound to (domain, subject, scopes), expiring in an hour.
 
@@ -30,7 +31,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import keys, operations
-from .models import Domain, Grant
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -122,10 +122,12 @@ def jwt_bearer_grant(request: HttpRequest) -> HttpResponse:
         )
         return token_response(token.token)
     domain_name = subject_email.rsplit("@", 1)[-1]
-    domain = Domain.objects.filter(name=domain_name).first()
-    if domain is None:
+    try:
+        domain = operations.domain_resolve(domain_name)
+    except operations.SandboxError:
         return oauth_error(400, "invalid_grant", INVALID_SUBJECT)
-    grant = Grant.objects.filter(domain=domain, client_id=account.client_id).first()
+    # a grant not yet in effect (the install delay) answers exactly as no grant
+    grant = operations.grant_in_effect(domain, account.client_id)
     if grant is None or not set(scopes) <= set(grant.scopes):
         return oauth_error(401, "unauthorized_client", UNAUTHORIZED_CLIENT)
     subject = operations.user_find(subject_email, domain=domain)

@@ -29,5 +29,11 @@ urlpatterns = [
         "admin/reports/v1/activity/users/<str:user_key>/applications/<str:application_name>",
         reports.activities_list,
     ),
+    path(
+        "admin/reports/v1/activity/users/<str:user_key>/applications/<str:application_name>"
+        "/watch",
+        reports.activities_watch,
+    ),
+    path("admin/reports_v1/channels/stop", reports.channels_stop),
     path("", include("googlesandbox.pages.urls")),
 ]

@@ -458,16 +458,9 @@ def settings_page(request: HttpRequest, domain: Domain, admin: DirUser):
     if request.method == "POST":
         form = FaultsForm(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 operations.faults_set(
-                    domain=domain,
-                    latency_ms=data["latency_ms"],
-                    jitter_ms=data["jitter_ms"],
-                    error_rates=form.error_rates(),
-                    qpm=data["qpm"],
-                    drop_push=data["drop_push"],
-                    timeout_seconds=data["timeout_seconds"],
+                    domain=domain, error_rates=form.error_rates(), **form.settings()
                 )
             except operations.SandboxError as exc:
                 form.add_error(None, str(exc))
@@ -475,10 +468,11 @@ def settings_page(request: HttpRequest, domain: Domain, admin: DirUser):
                 return _done(request.path, "Saved fault injection settings.")
         status = 400
     try:
-        installed = operations.is_installed(domain)
+        install_state = operations.install_state(domain)
         client_id = operations.hearth_client_id()
     except keys.KeyFileMissing:
-        installed, client_id = False, ""
+        install_state, client_id = "not installed", ""
+    grant = domain.grants.order_by("created_at").last()
     return _page(
         request,
         "settings.html",
@@ -487,8 +481,11 @@ def settings_page(request: HttpRequest, domain: Domain, admin: DirUser):
         "settings",
         {
             "form": form,
-            "installed": installed,
+            "installed": install_state != "not installed",
+            "install_state": install_state,
+            "effective_at": grant.effective_at if grant else None,
             "client_id": client_id,
+            "domain_names": operations.domain_names(domain),
             "grants": domain.grants.order_by("created_at"),
         },
         status=status,

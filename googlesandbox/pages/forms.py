@@ -95,6 +95,43 @@ class FaultsForm(SandboxForm):
     timeout_seconds = forms.FloatField(
         label="Timeout fault waits (seconds)", min_value=0, max_value=120
     )
+    seed = forms.IntegerField(
+        label="Random seed", required=False, help_text="Empty: random draws; a number: the "
+        "same errors for the same sequence of calls"
+    )
+    # Google's own behaviours (see googlesandbox/README.md)
+    search_lag_seconds = forms.FloatField(
+        label="Search index lag (seconds)", min_value=0, max_value=86_400
+    )
+    alias_matching = forms.BooleanField(label="email: searches match aliases", required=False)
+    concurrent_limit = forms.IntegerField(
+        label="Concurrent requests per account (0 = no limit)", min_value=0, max_value=10_000
+    )
+    install_delay_seconds = forms.FloatField(
+        label="Install takes effect after (seconds)", min_value=0, max_value=86_400
+    )
+    channel_ttl_max_seconds = forms.IntegerField(
+        label="Push channel lifetime cap (seconds)", min_value=1, max_value=30 * 86_400
+    )
+    page_token_ttl_seconds = forms.IntegerField(
+        label="Page tokens expire after (seconds)", min_value=1, max_value=30 * 86_400
+    )
+    reports_lag_seconds = forms.FloatField(
+        label="Reports lag (seconds)", min_value=0, max_value=86_400
+    )
+    login_push_update = forms.BooleanField(
+        label="A sign-in sends an update push", required=False
+    )
+    retention_days = forms.FloatField(
+        label="Deleted users kept (days)", min_value=0, max_value=365
+    )
+
+    SETTINGS = (
+        "latency_ms", "jitter_ms", "qpm", "drop_push", "timeout_seconds", "search_lag_seconds",
+        "alias_matching", "concurrent_limit", "install_delay_seconds", "channel_ttl_max_seconds",
+        "page_token_ttl_seconds", "reports_lag_seconds", "login_push_update", "retention_days",
+    )
+    FLAGS = ("drop_push", "alias_matching", "login_push_update")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,18 +147,26 @@ class FaultsForm(SandboxForm):
     def error_rate_fields(self):
         return [self[f"rate_{kind}"] for kind in FAULT_KINDS]
 
+    def limit_fields(self):
+        return [self[name] for name in self.SETTINGS[5:] if name not in self.FLAGS]
+
+    def flag_fields(self):
+        return [self[name] for name in ("alias_matching", "login_push_update")]
+
     def error_rates(self) -> dict[str, float]:
         return {kind: self.cleaned_data.get(f"rate_{kind}") or 0.0 for kind in FAULT_KINDS}
 
+    def settings(self) -> dict:
+        """Keyword arguments for operations.faults_set (a cleared seed stays as it was)."""
+        values = {name: self.cleaned_data[name] for name in self.SETTINGS}
+        if self.cleaned_data.get("seed") is not None:
+            values["seed"] = self.cleaned_data["seed"]
+        return values
+
     @classmethod
     def initial_from(cls, faults) -> dict:
-        initial = {
-            "latency_ms": faults.latency_ms,
-            "jitter_ms": faults.jitter_ms,
-            "qpm": faults.qpm,
-            "drop_push": faults.drop_push,
-            "timeout_seconds": faults.timeout_seconds,
-        }
+        initial = {name: getattr(faults, name) for name in cls.SETTINGS}
+        initial["seed"] = faults.fault_seed
         for kind in FAULT_KINDS:
             initial[f"rate_{kind}"] = faults.error_rates.get(kind, 0)
         return initial

@@ -175,7 +175,8 @@ def listing(request: HttpRequest):
     account = signed_in_account(request, request.GET.get("authuser"))
     if account is None:
         account = next(iter(signed_in_users(request)), None)
-    installed = operations.is_installed(account.domain) if account else False
+    # the Marketplace shows an install at once; its delegation may still be taking effect
+    installed = operations.install_state(account.domain) != "not installed" if account else False
     return render_page(
         request,
         "marketplace/listing.html",
@@ -225,7 +226,7 @@ def done(request: HttpRequest):
         "marketplace/done.html",
         {
             "account": account,
-            "installed": operations.is_installed(account.domain),
+            "installed": operations.install_state(account.domain) != "not installed",
             "listing_url": with_params(MARKETPLACE, authuser=account.google_id),
         },
     )

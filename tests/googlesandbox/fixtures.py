@@ -10,6 +10,9 @@ Register once for the whole suite in tests/conftest.py:
   GOOGLE_MARKETPLACE_URL pointed at it; needs `transactional_db` (the server's threads use
   their own database connections). Yields a `SandboxHandle`.
 - `push_receiver`: a tiny HTTP server recording the push notifications it receives.
+- `sandbox_test_settings` (autouse): Google's behaviours on, at test-friendly values
+  (TEST_SETTINGS below), and the sandbox clock at real time; tests that need time to pass use
+  `google_sandbox.clock_travel(seconds)` rather than sleeping.
 """
 
 import copy
@@ -23,11 +26,34 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from googlesandbox import operations
+from googlesandbox import clock, operations
 from googlesandbox.faults import quota_reset
 from googlesandbox.keys import service_account_key_generate
 from googlesandbox.models import Domain, PushOutbox
 from googlesandbox.server import LiveSandbox
+
+# Google's behaviours as every test meets them (make run's defaults: googlesandbox/conf.py)
+TEST_SETTINGS = {
+    "SANDBOX_SEARCH_LAG_SECONDS": 3.0,
+    "SANDBOX_ALIAS_MATCHING": True,
+    "SANDBOX_QPM": 2400,
+    "SANDBOX_CONCURRENT_LIMIT": 10,
+    "SANDBOX_INSTALL_DELAY_SECONDS": 1.0,
+    "SANDBOX_CHANNEL_TTL_MAX_SECONDS": 21600,
+    "SANDBOX_PAGE_TOKEN_TTL_SECONDS": 3600,
+    "SANDBOX_REPORTS_LAG_SECONDS": 2.0,
+    "SANDBOX_LOGIN_PUSH_UPDATE": True,
+    "SANDBOX_RETENTION_DAYS": 20.0,
+    "SANDBOX_LOGIN_TRICKLE_SECONDS": 0.0,
+}
+
+
+@pytest.fixture(autouse=True)
+def sandbox_test_settings():
+    clock._cached[:] = [0.0, -1e9]  # re-read the (fresh) offset on first use
+    with override_settings(**TEST_SETTINGS):
+        yield
+    clock._cached[:] = [0.0, -1e9]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,17 +79,26 @@ class SandboxHandle:
         return operations.domain_get_or_create(name)
 
     def seed(self, name: str = "acme.example", *, users=20, groups=3, members_per_group=5,
-             admins=1, seed=0, install=True) -> operations.SeedResult:
-        result = operations.seed(
+             admins=1, seed=0, install=True, secondary_domains=0,
+             domain_aliases=0) -> operations.SeedResult:
+        """A seeded domain; with `install`, installed long ago (in effect at once)."""
+        return operations.seed(
             name, users=users, groups=groups, members_per_group=members_per_group,
-            admins=admins, seed=seed,
+            admins=admins, seed=seed, install=install, secondary_domains=secondary_domains,
+            domain_aliases=domain_aliases,
         )
-        if install:
-            operations.install(domain=result.domain)
-        return result
 
-    def install(self, name: str = "acme.example", scopes=None):
-        return operations.install(domain=name, scopes=scopes)
+    def install(self, name: str = "acme.example", scopes=None, delay_seconds=None):
+        """A fresh Marketplace install: in effect after the domain's install delay (1 s in
+        tests) unless `delay_seconds` says otherwise."""
+        return operations.install(domain=name, scopes=scopes, delay_seconds=delay_seconds)
+
+    def clock_travel(self, seconds: float):
+        """Let `seconds` pass on the sandbox clock (search lag, install delay, expiries...)."""
+        return operations.clock_travel(seconds=seconds)
+
+    def logins(self, name: str = "acme.example", *, percent: float, seed=None):
+        return operations.logins(name, percent, seed=seed)
 
     def credentials(self, subject: str, scopes=None):
         from google.oauth2 import service_account
@@ -114,6 +149,7 @@ def _providers_pointing_at(url: str) -> dict:
 def google_sandbox(transactional_db, google_service_account_key):
     server = LiveSandbox()
     quota_reset()
+    operations.clock_reset()
     overrides = override_settings(
         GOOGLE_TOKEN_URI=f"{server.url}/token",
         GOOGLE_API_ENDPOINT=f"{server.url}/",
@@ -127,6 +163,8 @@ def google_sandbox(transactional_db, google_service_account_key):
     finally:
         overrides.disable()
         server.stop()
+        operations.clock_reset()
+        quota_reset()
 
 
 @dataclass

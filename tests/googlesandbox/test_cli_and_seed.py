@@ -27,7 +27,14 @@ def test_seed_show_and_install_commands():
     assert "admin@acme.example, admin2@acme.example" in out
     sandbox("install", "acme.example")
     shown = json.loads(sandbox("show", "acme.example"))
-    assert set(shown) == {"domain", "customer_id", "counts", "settings", "grants"}
+    assert set(shown) == {
+        "domain", "customer_id", "counts", "settings", "grants", "domains", "clock",
+    }
+    # Google applies a Marketplace install after a while (1 s in tests)
+    assert shown["settings"]["install_state"] == "pending"
+    assert shown["settings"]["installed"] is False
+    sandbox("clock", "travel", "--seconds", "2")
+    shown = json.loads(sandbox("show", "acme.example"))
     assert shown["counts"] == {
         "users": 50, "deleted_users": 0, "suspended": shown["counts"]["suspended"],
         "admins": 2, "groups": 4, "members": 4 * 6 + 1, "org_units": 8,
@@ -35,6 +42,9 @@ def test_seed_show_and_install_commands():
     assert shown["settings"]["installed"] is True and shown["settings"]["api_access"] is True
     assert shown["settings"]["faults"]["qpm"] == 2400
     assert shown["grants"][0]["scopes"] == list(operations.hearth_scopes())
+    sandbox("uninstall", "acme.example")
+    assert "in effect from" in sandbox("install", "acme.example", "--delay-seconds", "0")
+    assert json.loads(sandbox("show", "acme.example"))["settings"]["installed"] is True
     sandbox("uninstall", "acme.example")
     sandbox("api-access", "acme.example", "off")
     shown = json.loads(sandbox("show", "acme.example"))
@@ -89,7 +99,7 @@ def test_demo_seeds_once_and_never_reseeds_or_uninstalls():
     assert DirUser.objects.filter(domain=domain).count() == 300
     assert DirUser.objects.get(primary_email="admin@acme.example").is_admin
     assert not operations.is_installed(domain) and domain.api_access
-    operations.install(domain=domain)
+    operations.install(domain=domain, delay_seconds=0)
     operations.user_add(email="kept@acme.example")
     assert "already present" in sandbox("demo")
     assert operations.is_installed(domain)

@@ -3,6 +3,7 @@ state (checked in the tables, the Reports API activity and, where it matters, th
 Directory API client)."""
 
 import pytest
+from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
 from googlesandbox import operations
@@ -239,35 +240,56 @@ def test_install_and_uninstall_from_the_console(google_sandbox, console, acme):
     assert not operations.is_installed(acme)
     assert "Not installed" in console.get(BASE + "settings/").content.decode()
     assert console.submit(BASE + "settings/install").status_code == 302
+    # Google takes a while to apply an install: until then the token is refused
+    assert operations.install_state(acme) == "pending"
+    assert "Installing" in console.get(BASE + "settings/").content.decode()
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        google_sandbox.directory(ADMIN).users().list(customer="my_customer").execute()
+    google_sandbox.clock_travel(2)
     assert operations.is_installed(acme)
     assert google_sandbox.directory(ADMIN).users().list(customer="my_customer").execute()
+
+
+def _settings_form(acme, **changes) -> dict:
+    """The settings form as the page fills it, with `changes`."""
+    from googlesandbox.models import Faults
+    from googlesandbox.pages.forms import FaultsForm
+
+    data = {
+        name: ("on" if value is True else "" if value in (False, None) else str(value))
+        for name, value in FaultsForm.initial_from(Faults.objects.get(domain=acme)).items()
+    }
+    data.update(changes)
+    return {name: value for name, value in data.items() if value != ""}
 
 
 def test_fault_settings(google_sandbox, console, acme):
     answer = console.submit(
         BASE + "settings/",
-        {
-            "latency_ms": "0",
-            "jitter_ms": "0",
-            "qpm": "120",
-            "timeout_seconds": "2",
-            "rate_503": "1",
-            "rate_429": "0",
-            "drop_push": "on",
-        },
+        _settings_form(
+            acme, latency_ms="0", jitter_ms="0", qpm="120", timeout_seconds="2",
+            rate_503="1", rate_429="0", drop_push="on", search_lag_seconds="45",
+            concurrent_limit="4", install_delay_seconds="30", channel_ttl_max_seconds="600",
+            page_token_ttl_seconds="90", reports_lag_seconds="120", retention_days="5",
+            seed="7",
+        ),
     )
     assert answer.status_code == 302
     faults = operations.show(acme)["settings"]["faults"]
     assert faults["qpm"] == 120
     assert faults["error_rates"] == {"503": 1.0}
     assert faults["drop_push"] is True
+    assert (faults["search_lag_seconds"], faults["concurrent_limit"], faults["seed"]) == (45, 4, 7)
+    assert faults["install_delay_seconds"] == 30 and faults["channel_ttl_max_seconds"] == 600
+    assert faults["page_token_ttl_seconds"] == 90 and faults["reports_lag_seconds"] == 120
+    assert faults["retention_days"] == 5
     with pytest.raises(HttpError) as failed:
         google_sandbox.directory(ADMIN).users().list(customer="my_customer").execute(num_retries=0)
     assert failed.value.resp.status == 503
 
     bad = console.submit(
         BASE + "settings/",
-        {"latency_ms": "0", "jitter_ms": "0", "qpm": "0", "timeout_seconds": "2", "rate_503": "2"},
+        _settings_form(acme, qpm="0", rate_503="2"),
     )
     assert bad.status_code == 400
     assert operations.show(acme)["settings"]["faults"]["qpm"] == 120

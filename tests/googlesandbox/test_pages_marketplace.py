@@ -90,6 +90,11 @@ def test_domain_install_flow_grants_hearth_for_the_domain(google_sandbox, acme, 
     grant = Grant.objects.get(domain=acme)
     assert grant.client_id == operations.hearth_client_id()
     assert set(grant.scopes) == set(GOOGLE_SCOPES)
+    # Google applies the delegation after a while (1 s in tests): until then Hearth's service
+    # account is refused exactly as when not installed
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        google_sandbox.directory(ADMIN).users().list(customer="my_customer").execute()
+    google_sandbox.clock_travel(2)
     # Hearth's service account may now act for the domain's admin
     listed = google_sandbox.directory(ADMIN).users().list(customer="my_customer").execute()
     assert len(listed["users"]) == 12
@@ -148,7 +153,7 @@ def test_an_account_suspended_after_signing_in_is_signed_out(acme, client):
 
 
 def test_uninstall_removes_the_grant(google_sandbox, acme, client):
-    operations.install(domain=acme)
+    operations.install(domain=acme, delay_seconds=0)
     admin = operations.user_find(ADMIN)
     assert google_sandbox.directory(ADMIN).users().list(customer="my_customer").execute()
     client.sign_in(admin)
@@ -188,7 +193,7 @@ def test_the_chooser_only_continues_to_sandbox_paths(acme, client):
 
 
 def test_directory_api_denies_a_non_admin_even_when_installed(google_sandbox, acme):
-    operations.install(domain=acme)
+    operations.install(domain=acme, delay_seconds=0)
     person = _non_admin(acme)
     with pytest.raises(HttpError) as denied:
         google_sandbox.directory(person.primary_email).users().list(

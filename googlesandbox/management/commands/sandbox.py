@@ -49,6 +49,11 @@ class Command(BaseCommand):
         p = sub.add_parser("serve", help="Run the sandbox server with its push drainer.")
         p.add_argument("--port", type=int, help="Default: settings.SANDBOX_PORT")
         p.add_argument("--host", default="127.0.0.1")
+        p.add_argument(
+            "--logins-every", type=float,
+            help="One random sign-in per domain every N seconds (0: off; default "
+            "SANDBOX_LOGIN_TRICKLE_SECONDS or 5)",
+        )
 
         sub.add_parser(
             "demo",
@@ -62,6 +67,25 @@ class Command(BaseCommand):
         p.add_argument("--members-per-group", type=int, default=0)
         p.add_argument("--admins", type=int, default=1)
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--secondary-domains", type=int, default=0)
+        p.add_argument("--domain-aliases", type=int, default=0)
+        p.add_argument(
+            "--install", action="store_true", help="Install Hearth, in effect at once."
+        )
+
+        p = sub.add_parser("logins", help="Sign in a share of a domain's people.")
+        p.add_argument("domain")
+        p.add_argument("--percent", type=float, required=True)
+        p.add_argument("--seed", type=int)
+
+        p = sub.add_parser("clock", help="Show the sandbox clock, travel ahead or reset it.")
+        p.add_argument("clock_action", choices=["show", "travel", "reset"])
+        p.add_argument("--seconds", type=float, default=0)
+
+        p = sub.add_parser("domain-add", help="Add a secondary domain or a domain alias.")
+        p.add_argument("customer", help="The customer's primary domain")
+        p.add_argument("name")
+        p.add_argument("--alias-of", help="Make it a domain alias of this domain")
 
         for name, text in (
             ("install", "Domain-install Hearth: grant its client id Hearth's scopes."),
@@ -70,6 +94,11 @@ class Command(BaseCommand):
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("domain")
+            if name == "install":
+                p.add_argument(
+                    "--delay-seconds", type=float,
+                    help="Takes effect after this long (default: the domain's install delay)",
+                )
 
         p = sub.add_parser("api-access", help="Turn the domain's API access on or off.")
         p.add_argument("domain")
@@ -136,6 +165,16 @@ class Command(BaseCommand):
         p.add_argument("--qpm", type=int, help="Queries per minute per (project, user)")
         p.add_argument("--drop-push", type=int, choices=[0, 1])
         p.add_argument("--timeout-seconds", type=float, help="How long a 'timeout' hangs")
+        p.add_argument("--seed", type=int, help="Make the random error draws reproducible")
+        p.add_argument("--search-lag-seconds", type=float)
+        p.add_argument("--alias-matching", type=int, choices=[0, 1])
+        p.add_argument("--concurrent-limit", type=int, help="0: no limit")
+        p.add_argument("--install-delay-seconds", type=float)
+        p.add_argument("--channel-ttl-max-seconds", type=int)
+        p.add_argument("--page-token-ttl-seconds", type=int)
+        p.add_argument("--reports-lag-seconds", type=float)
+        p.add_argument("--login-push-update", type=int, choices=[0, 1])
+        p.add_argument("--retention-days", type=float)
 
         p = sub.add_parser("bench-page", help="Time users.list pages over a large domain.")
         p.add_argument("--users", type=int, default=100_000)
@@ -175,7 +214,7 @@ class Command(BaseCommand):
                 f"admin console http://{host}:{bound_port}/console/"
             )
 
-        serve(host=host, port=port, on_bind=on_bind)
+        serve(host=host, port=port, on_bind=on_bind, logins_every=options["logins_every"])
 
     def do_demo(self, options):
         from googlesandbox.models import Domain
@@ -203,6 +242,9 @@ class Command(BaseCommand):
             members_per_group=options["members_per_group"],
             admins=options["admins"],
             seed=options["seed"],
+            install=options["install"],
+            secondary_domains=options["secondary_domains"],
+            domain_aliases=options["domain_aliases"],
         )
         self.ok(
             f"Seeded {result.domain.name}: {result.users} users, {result.groups} groups, "
@@ -210,9 +252,35 @@ class Command(BaseCommand):
         )
         self.ok("Admins: " + ", ".join(result.admin_emails))
 
+    def do_logins(self, options):
+        users = operations.logins(options["domain"], options["percent"], seed=options["seed"])
+        self.ok(f"{len(users)} people of {options['domain']} signed in.")
+
+    def do_clock(self, options):
+        if options["clock_action"] == "travel":
+            operations.clock_travel(seconds=options["seconds"])
+        elif options["clock_action"] == "reset":
+            operations.clock_reset()
+        self.ok(f"Sandbox clock: {operations.clock_now().isoformat()}")
+
+    def do_domain_add(self, options):
+        alias_of = options["alias_of"]
+        row = operations.domain_name_add(
+            customer=options["customer"],
+            name=options["name"],
+            kind="alias" if alias_of else "secondary",
+            alias_of=alias_of or "",
+        )
+        self.ok(f"Added {row.name} ({row.kind}) to {options['customer']}.")
+
     def do_install(self, options):
-        grant = operations.install(domain=options["domain"])
-        self.ok(f"Installed Hearth (client {grant.client_id}) on {options['domain']}.")
+        grant = operations.install(
+            domain=options["domain"], delay_seconds=options["delay_seconds"]
+        )
+        self.ok(
+            f"Installed Hearth (client {grant.client_id}) on {options['domain']}; "
+            f"in effect from {grant.effective_at.isoformat()} (sandbox clock)."
+        )
 
     def do_uninstall(self, options):
         removed = operations.uninstall(domain=options["domain"])
@@ -235,14 +303,20 @@ class Command(BaseCommand):
             self.ok(f"{options['email']} is no longer an admin.")
 
     def do_faults(self, options):
+        flags = ("drop_push", "alias_matching", "login_push_update")
+        numbers = (
+            "latency_ms", "jitter_ms", "qpm", "timeout_seconds", "seed", "search_lag_seconds",
+            "concurrent_limit", "install_delay_seconds", "channel_ttl_max_seconds",
+            "page_token_ttl_seconds", "reports_lag_seconds", "retention_days",
+        )
+        values = {name: options[name] for name in numbers}
+        values.update(
+            {name: bool(options[name]) for name in flags if options[name] is not None}
+        )
         faults = operations.faults_set(
             domain=options["domain"],
-            latency_ms=options["latency_ms"],
-            jitter_ms=options["jitter_ms"],
             error_rates=_error_rates(options["errors"]) if options["errors"] is not None else None,
-            qpm=options["qpm"],
-            drop_push=bool(options["drop_push"]) if options["drop_push"] is not None else None,
-            timeout_seconds=options["timeout_seconds"],
+            **values,
         )
         self.ok(json.dumps(operations.faults_dict(faults)))
 
@@ -351,7 +425,9 @@ def bench_page(*, users: int, page_size: int, domain: str) -> dict:
         operations.seed(domain, users=users, admins=1, seed=7)
         seed_seconds = round(time.monotonic() - started, 2)
     target = Domain.objects.get(name=domain)
-    operations.faults_set(domain=target, latency_ms=0, jitter_ms=0, error_rates={}, qpm=100_000)
+    operations.faults_set(
+        domain=target, latency_ms=0, jitter_ms=0, error_rates={}, qpm=100_000, concurrent_limit=0
+    )
     admin = DirUser.objects.get(domain=target, primary_email=f"admin@{domain}")
     token = operations.access_token_issue(
         domain=target,
