@@ -36,7 +36,7 @@ def domain_seed(
     )
     seconds = time.perf_counter() - started
     operations.set_api_access(domain=result.domain, enabled=True)
-    operations.install(domain=result.domain)
+    operations.install(domain=result.domain, delay_seconds=0)  # installed before the run
     faults_set(name, latency_ms=latency_ms, qpm=qpm)
     return SandboxDomain(
         name=result.domain.name,
@@ -48,11 +48,21 @@ def domain_seed(
     )
 
 
-def faults_set(name: str, *, latency_ms: int = 0, qpm: int = 1_000_000) -> None:
-    """Latency and quota only; no random errors (those belong to the reliability tests)."""
+def faults_set(
+    name: str, *, latency_ms: int = 0, qpm: int = 1_000_000, concurrent_limit: int = 0
+) -> None:
+    """Latency, quota and concurrency limit only; no random errors (those belong to the
+    reliability tests). Defaults: no limits, for scenarios that are not Google-like."""
     from googlesandbox import operations
 
-    operations.faults_set(domain=name, latency_ms=latency_ms, jitter_ms=0, error_rates={}, qpm=qpm)
+    operations.faults_set(
+        domain=name,
+        latency_ms=latency_ms,
+        jitter_ms=0,
+        error_rates={},
+        qpm=qpm,
+        concurrent_limit=concurrent_limit,
+    )
 
 
 def access_token(name: str) -> str:

@@ -109,11 +109,23 @@ def _authenticate(request: HttpRequest) -> AccessToken:
     return token
 
 
+def _request_key(request: HttpRequest) -> str:
+    """What a call asks for, whatever its page: the method, the path and the query without the
+    page token (tokens differ between runs; the nth call of the same listing does not)."""
+    query = sorted((k, v) for k, v in request.GET.items() if k != "pageToken")
+    return f"{request.method} {request.path} {query}"
+
+
 def _authorize(
     request: HttpRequest, token: AccessToken, faults: Faults, accepted_scopes: frozenset[str]
 ) -> ApiContext:
     domain = token.domain
-    faults_apply(faults, client_id=token.client_id, subject=token.subject_email)
+    faults_apply(
+        faults,
+        client_id=token.client_id,
+        subject=token.subject_email,
+        request_key=_request_key(request),
+    )
     if not domain.api_access:
         raise errors.domain_cannot_use_apis()
     if not accepted_scopes & set(token.scopes):

@@ -126,6 +126,18 @@ def quota_exceeded() -> ApiError:
     )
 
 
+def daily_limit_exceeded() -> ApiError:
+    """403 dailyLimitExceeded: the project's daily allowance is spent (the limits page's
+    "dailyLimitExceeded"); nothing helps until Google resets it."""
+    return ApiError(
+        403,
+        "Quota exceeded for quota metric 'Queries' and limit 'Queries per day' of service "
+        "'admin.googleapis.com'.",
+        "dailyLimitExceeded",
+        domain="usageLimits",
+    )
+
+
 def concurrent_quota_exceeded() -> ApiError:
     return quota_exceeded()
 

@@ -10,8 +10,11 @@ Order per call (after the token is known):
    subject): a call passes only while fewer than `qpm` calls passed in the last 60 s, so no
    burst ever exceeds the per-minute number. Past it: 403 userRateLimitExceeded (Google's
    Directory API limits page, the default 2,400 queries per minute per user per project);
-4. random errors by kind, drawn from the domain's generator: with `fault_seed` set, a fixed
-   sequence of calls meets a fixed sequence of errors.
+4. random errors by kind. With `fault_seed` set the draws are a function of the seed, the
+   request (method, path, query without the page token) and how many times that request was
+   made since the seed was set: the same calls meet the same errors however concurrent
+   threads interleave them — a fault test is deterministic, not merely seeded. Without a seed
+   they come from one shared generator.
 
 Windows, slots and generators live in the memory of the sandbox server process (one process,
 like one Google frontend), on real time (the sandbox clock's travel does not refill quotas).
@@ -31,7 +34,6 @@ WINDOW_SECONDS = 60.0
 _lock = threading.Lock()
 _windows: dict[tuple[str, str], deque] = {}
 _in_flight: dict[int, int] = {}
-_rngs: dict[int, tuple[tuple, random.Random]] = {}
 _default_rng = random.Random()
 
 
@@ -52,7 +54,7 @@ def quota_reset() -> None:
     with _lock:
         _windows.clear()
         _in_flight.clear()
-        _rngs.clear()
+        _occurrences.clear()
 
 
 @contextlib.contextmanager
@@ -70,19 +72,19 @@ def concurrency_slot(domain_id: int, limit: int):
             _in_flight[domain_id] -= 1
 
 
-def rng_for(faults: Faults) -> random.Random:
-    """The domain's generator: seeded when `fault_seed` is set (restarted when set again)."""
+_occurrences: dict[tuple, int] = {}
+
+
+def rng_for(faults: Faults, request_key: str = "") -> random.Random:
+    """The generator of one call's draws: deterministic per request when `fault_seed` is set
+    (restarted when it is set again), else the shared generator."""
     if faults.fault_seed is None:
         return _default_rng
-    key = (faults.fault_seed, faults.fault_seed_set_at)
+    key = (faults.domain_id, faults.fault_seed, faults.fault_seed_set_at, request_key)
     with _lock:
-        known = _rngs.get(faults.domain_id)
-        if known is None or known[0] != key:
-            known = _rngs[faults.domain_id] = (
-                key,
-                random.Random(f"{faults.fault_seed}:{faults.domain_id}"),
-            )
-        return known[1]
+        nth = _occurrences.get(key, 0)
+        _occurrences[key] = nth + 1
+    return random.Random(f"{faults.fault_seed}:{faults.domain_id}:{request_key}:{nth}")
 
 
 ERROR_FACTORIES = {
@@ -91,14 +93,17 @@ ERROR_FACTORIES = {
     "503": lambda: errors.backend_error(503),
     "userRateLimitExceeded": errors.user_rate_limit_exceeded,
     "quotaExceeded": errors.quota_exceeded,
+    "dailyLimitExceeded": errors.daily_limit_exceeded,
 }
 
 
-def faults_apply(faults: Faults | None, *, client_id: str, subject: str) -> None:
+def faults_apply(
+    faults: Faults | None, *, client_id: str, subject: str, request_key: str = ""
+) -> None:
     """Sleep and/or raise an ApiError as the domain's settings say (steps 2-4 above)."""
     if faults is None:
         return
-    rng = rng_for(faults)
+    rng = rng_for(faults, request_key)
     with _lock:
         # one lock around the draws: concurrent calls never interleave one call's draws
         delay = 0.0

@@ -4,7 +4,15 @@ from .. import clock
 from ..models import Domain, Faults
 from .common import SandboxError, domain_resolve, faults_of
 
-FAULT_KINDS = ("429", "500", "503", "userRateLimitExceeded", "quotaExceeded", "timeout")
+FAULT_KINDS = (
+    "429",
+    "500",
+    "503",
+    "userRateLimitExceeded",
+    "quotaExceeded",
+    "dailyLimitExceeded",
+    "timeout",
+)
 
 # keyword -> (Faults field, minimum accepted)
 NUMERIC_SETTINGS = {

@@ -48,7 +48,7 @@ def test_not_installed(acme):
 
 def test_api_access_disabled(acme):
     sandbox, organization, admin = acme
-    sandbox.install(DOMAIN)
+    sandbox.install(DOMAIN, delay_seconds=0)  # installed a while ago
     sandbox.ops.set_api_access(domain=DOMAIN, enabled=False)
     with pytest.raises(ApiAccessDisabled) as failure:
         finalize(organization, admin)
@@ -60,7 +60,7 @@ def test_api_access_disabled(acme):
 
 def test_account_without_directory_rights(acme):
     sandbox, organization, _admin = acme
-    sandbox.install(DOMAIN)
+    sandbox.install(DOMAIN, delay_seconds=0)  # installed a while ago
     sandbox.ops.user_add(email=f"bob@{DOMAIN}")
     bob = AdminFactory(organization=organization, email=f"bob@{DOMAIN}")
     with pytest.raises(DirectoryAccessDenied) as failure:
@@ -73,7 +73,7 @@ def test_account_without_directory_rights(acme):
 
 def test_success_activates_and_starts_the_first_sync(acme):
     sandbox, organization, admin = acme
-    sandbox.install(DOMAIN)
+    sandbox.install(DOMAIN, delay_seconds=0)  # installed a while ago
     integration = finalize(organization, admin)
     assert integration.state == Integration.State.ACTIVE
     assert integration.sync_account == admin
@@ -85,7 +85,7 @@ def test_success_activates_and_starts_the_first_sync(acme):
 
 def test_finalize_claims_the_domain_and_disconnect_releases_it(acme):
     sandbox, organization, admin = acme
-    sandbox.install(DOMAIN)
+    sandbox.install(DOMAIN, delay_seconds=0)  # installed a while ago
     finalize(organization, admin)
     other = OrganizationFactory(name="Globex", slug="globex", primary_domain="globex.example")
     assert domain_owner(DOMAIN) == organization
@@ -99,7 +99,7 @@ def test_finalize_claims_the_domain_and_disconnect_releases_it(acme):
 
 def test_path_b_success_emails_the_asker(acme):
     sandbox, organization, admin = acme
-    sandbox.install(DOMAIN)
+    sandbox.install(DOMAIN, delay_seconds=0)  # installed a while ago
     colleague = AdminFactory(organization=organization, email=f"admin2@{DOMAIN}")
     sandbox.ops.user_add(email=f"admin2@{DOMAIN}", is_admin=True)
     services.integration_request_admin(
@@ -111,7 +111,7 @@ def test_path_b_success_emails_the_asker(acme):
 
 def test_one_customer_one_organization(acme):
     sandbox, organization, admin = acme
-    sandbox.install(DOMAIN)
+    sandbox.install(DOMAIN, delay_seconds=0)  # installed a while ago
     finalize(organization, admin)
     other = OrganizationFactory(primary_domain="acme-two.example")
     other_admin = AdminFactory(organization=other, email=f"admin@{DOMAIN}".replace("admin", "x"))
