@@ -168,7 +168,7 @@ def _replace_groups(path: str, found: re.Match) -> str:
 # Emails are styled with inline style attributes only (mail clients ignore anything else), and
 # a srcdoc document inherits the page's policy, so these pages alone also allow inline style
 # *attributes* (never <style> elements, never scripts: style attributes cannot run code).
-_EMAIL_PREVIEW_VIEWS = re.compile(r"^notifications_emaillog_")
+_EMAIL_PREVIEW_VIEWS = re.compile(r"^notifications_emaillog_change$")
 
 
 class SecurityHeadersMiddleware:
