@@ -145,7 +145,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "usermanagement.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "usermanagement.forms.OrganizationSignupForm"}
-ACCOUNT_RATE_LIMITS_ENABLED = True
+# Sign-in rate limits (allauth's defaults, stated): failed sign-ins per client IP, and per
+# account — the limit that stops guessing one person's password from many addresses. Counted in
+# the cache, which production requires to be shared (Redis) so that every process counts.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "login": "30/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 SOCIALACCOUNT_ADAPTER = "usermanagement.adapters.SocialAccountAdapter"
