@@ -9,9 +9,11 @@ with a parameter named in SECRET_URL_PARAMETERS (found by walking the URLconf, s
 - logging (config/logging.py): `redact_secrets()` replaces those path segments, and the values
   of secret query parameters (an OAuth `code`, ...), with "[redacted]" in every log line —
   django-structlog's request events, Django's "Not Found: /path" and runserver's access lines;
-- `SecurityHeadersMiddleware`: their responses carry `Referrer-Policy: no-referrer` (instead of
-  the global `same-origin`), so the URL never travels in a Referer header, not even to Hearth's
-  own static files.
+- `SecurityHeadersMiddleware`: their responses carry `Referrer-Policy: strict-origin` instead of
+  the global `same-origin`, so the URL never travels in a Referer header, not even to Hearth's
+  own static files: at most the origin does. Not `no-referrer`: under it a browser sends
+  `Origin: null` with the page's form posts (Fetch standard), which Django's CSRF check rightly
+  refuses — the invitation, email-confirmation and new-password forms would all fail.
 
 The same middleware exempts the Google sandbox's pages from Hearth's Content-Security-Policy
 (they are a test tool with inline scripts, served by their own server, never in production) and
@@ -35,6 +37,7 @@ SECRET_QUERY_PARAMETERS = frozenset(
     {"code", "state", "token", "key", "password", "secret", "access_token", "id_token"}
 )
 REDACTED = "[redacted]"
+SECRET_PAGE_REFERRER_POLICY = "strict-origin"  # see the module docstring
 
 # A URL or an absolute path inside a log message: "GET /invitations/abc/ HTTP/1.1",
 # "Not Found: /g-suite/...", "https://hearth.example/accounts/confirm-email/abc/".
@@ -187,7 +190,7 @@ class SecurityHeadersMiddleware:
             response._csp_exempt = True
             return response
         if carries_secret(request.get_full_path()):
-            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Referrer-Policy"] = SECRET_PAGE_REFERRER_POLICY
         view = getattr(request, "resolver_match", None)
         if view and view.namespace == "admin" and _EMAIL_PREVIEW_VIEWS.match(view.url_name or ""):
             response._csp_update = {"style-src-attr": ["'unsafe-inline'"]}

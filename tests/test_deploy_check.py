@@ -29,7 +29,7 @@ def test_production_sends_the_security_headers_on_pages_and_error_pages(tmp_path
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["Referrer-Policy"] == "same-origin"
-    assert secret_not_found["headers"]["Referrer-Policy"] == "no-referrer"
+    assert secret_not_found["headers"]["Referrer-Policy"] == "strict-origin"
     directives = [part.split() for part in headers["Content-Security-Policy"].split(";")]
     csp = {name: values for name, *values in directives}
     assert csp["default-src"] == csp["script-src"] == csp["style-src"] == ["'self'"]

@@ -55,8 +55,8 @@ MIDDLEWARE = [
     "googlesandbox.middleware.SandboxRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Per-request headers (no-referrer on secret URLs, the sandbox's CSP exemption): after the
-    # two above, which only fill in what it has not set.
+    # Per-request headers (the referrer policy of secret URLs, the sandbox's CSP exemption):
+    # after the two above, which only fill in what it has not set.
     "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -210,8 +210,8 @@ SOCIALACCOUNT_PROVIDERS = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Pages whose URL is a secret (finalize link, invitation, allauth keys) send "no-referrer"
-# instead: config.security.SecurityHeadersMiddleware.
+# Pages whose URL is a secret (finalize link, invitation, allauth keys) send "strict-origin"
+# instead, never their path: config.security.SecurityHeadersMiddleware.
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy (django-csp): scripts and styles only from Hearth's own static files —
 # no inline <script>, no on*= handlers, no eval (htmx is configured without it in base.html),

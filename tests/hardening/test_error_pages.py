@@ -11,9 +11,9 @@ def test_a_500_shows_and_logs_no_secret(tmp_path):
     assert response["status"] == 500
     body = response["body"]
     assert "Server Error" in body and "Traceback" not in body and "OperationalError" not in body
-    # The error page carries the same headers as every page, and no-referrer for its URL.
+    # The error page carries the same headers as every page, and its URL's referrer policy.
     assert "script-src 'self'" in response["headers"]["Content-Security-Policy"]
-    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert response["headers"]["Referrer-Policy"] == "strict-origin"
     # The failure is logged, with its traceback ...
     assert "Internal Server Error: /invitations/[redacted]/" in printed
     assert "OperationalError" in printed
