@@ -7,7 +7,8 @@ with a parameter named in SECRET_URL_PARAMETERS (found by walking the URLconf, s
 `<str:token>` is covered without a change here). Two consumers:
 
 - logging (config/logging.py): `redact_secrets()` replaces those path segments, and the values
-  of secret query parameters (an OAuth `code`, ...), with "[redacted]" in every log line —
+  of secret query parameters (an OAuth `code`, a secret URL passed in `?next=`), with
+  "[redacted]" in every log line —
   django-structlog's request events, Django's "Not Found: /path" and runserver's access lines;
 - `SecurityHeadersMiddleware`: their responses carry `Referrer-Policy: strict-origin` instead of
   the global `same-origin`, so the URL never travels in a Referer header, not even to Hearth's
