@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "django_structlog",
     "django_celery_beat",
     "allauth",
@@ -53,6 +54,10 @@ MIDDLEWARE = [
     # First: requests served by the sandbox server resolve against the sandbox's URLconf.
     "googlesandbox.middleware.SandboxRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Per-request headers (the referrer policy of secret URLs, the sandbox's CSP exemption):
+    # after the two above, which only fill in what it has not set.
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,7 +145,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "usermanagement.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "usermanagement.forms.OrganizationSignupForm"}
-ACCOUNT_RATE_LIMITS_ENABLED = True
+# Sign-in rate limits (allauth's defaults, stated): failed sign-ins per client IP, and per
+# account — the limit that stops guessing one person's password from many addresses. Counted in
+# the cache, which production requires to be shared (Redis) so that every process counts.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "login": "30/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 SOCIALACCOUNT_ADAPTER = "usermanagement.adapters.SocialAccountAdapter"
@@ -199,6 +207,40 @@ SOCIALACCOUNT_PROVIDERS = {
         if GOOGLE_OIDC_CLIENT_ID
         else [],
     }
+}
+
+# --- Security headers: in every environment, so tests and local runs see what production sends
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Pages whose URL is a secret (finalize link, invitation, allauth keys) send "strict-origin"
+# instead, never their path: config.security.SecurityHeadersMiddleware.
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from Hearth's own static files —
+# no inline <script>, no on*= handlers, no eval (htmx is configured without it in base.html),
+# no inline style attributes. Exceptions, both in config.security: the Google sandbox's pages
+# (a test tool that never runs in production) send none; the support console's email preview
+# allows inline style attributes. People's photos come from Google (from the sandbox locally);
+# "Sign in with Google" posts a form that redirects to Google, hence its origin in form-action.
+if GOOGLE_SANDBOX_ENABLED:
+    _photo_origins = _sign_in_origins = ["http://127.0.0.1:*"]  # the sandbox, on any port
+else:
+    _photo_origins = ["https://*.googleusercontent.com", "https://www.google.com"]
+    _sign_in_origins = ["/".join(GOOGLE_OIDC_URL.split("/")[:3])]  # scheme://host[:port]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for the small SVG icons inside Bootstrap's CSS (select arrows, check marks).
+        "img-src": ["'self'", "data:", *_photo_origins],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *_sign_in_origins],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

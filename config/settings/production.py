@@ -2,11 +2,15 @@
 
 import os
 
-os.environ.setdefault("GOOGLE_SANDBOX_ENABLED", "false")
+# Forced, not a default: base.py derives Google's addresses and the CSP from it, so a stray
+# GOOGLE_SANDBOX_ENABLED=true would point them at the emulator's 127.0.0.1.
+os.environ["GOOGLE_SANDBOX_ENABLED"] = "false"
 os.environ.setdefault("LOG_FORMAT", "json")
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import CACHE_URL, env
 
 DEBUG = False
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))  # noqa: F405
@@ -20,3 +24,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Sign-in rate limits, locks and anything else kept in the cache must be counted once for all
+# web processes and machines: a per-process cache would multiply every limit by their number.
+if not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a Redis shared by every process (redis://...), not " + repr(CACHE_URL)
+    )
+# Behind the load balancer (see SECURE_PROXY_SSL_HEADER), the client's address is the last one
+# it adds to X-Forwarded-For; allauth's per-IP limits must count clients, not the balancer.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
