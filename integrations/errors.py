@@ -49,6 +49,24 @@ class NotInstalled(IntegrationError):
         return f"{settings.PRODUCT_NAME} has not been properly installed in G Suite."
 
 
+class InstallPending(IntegrationError):
+    """Not installed *yet*: the admin came back from the Marketplace minutes ago, and Google can
+    take a few minutes to apply a domain install and its rights. The wizard keeps checking until
+    `until`; only then does "not properly installed" stand."""
+
+    headline = "G Suite may need a few minutes to apply the installation."
+    transient = True
+    halts = False
+
+    def __init__(self, detail: str = "", *, until=None):
+        self.until = until
+        super().__init__(detail)
+        self.fix = (
+            f"{settings.PRODUCT_NAME} keeps checking on its own, and this page updates itself"
+            + (f" until {until:%H:%M} UTC." if until else ".")
+        )
+
+
 class DirectoryAccessDenied(IntegrationError):
     """403 "Not Authorized to access this resource/api": the sync account is not an admin."""
 

@@ -51,6 +51,9 @@ class Integration(models.Model):
     # that the old link stops working. Empty when no request is outstanding.
     request_token = models.CharField(max_length=64, blank=True, db_index=True)
     requested_at = models.DateTimeField(null=True, blank=True)
+    # When an admin last left for the Marketplace from Step 1: Google can take minutes to apply
+    # a domain install, so a finalize soon after that waits for it instead of failing.
+    marketplace_opened_at = models.DateTimeField(null=True, blank=True)
     # One Workspace customer connects to at most one Hearth organization.
     google_customer_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
     domain = models.CharField(max_length=253, blank=True)
@@ -152,6 +155,9 @@ class SyncRun(models.Model):
     progress_processed = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
+    # Calls Google refused or that failed, by reason ({"quotaExceeded": 3, "503": 1}), retried
+    # or not: what support and the benchmark read to see how a run met Google's limits.
+    api_failures = models.JSONField(default=dict, blank=True)
     error_class = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
     # Why a run was skipped, held or kept someone (human-readable, for support).

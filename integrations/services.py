@@ -31,13 +31,23 @@ from usermanagement.models import User
 
 from .errors import (
     CustomerAlreadyConnected,
+    InstallPending,
     IntegrationError,
     IntegrationStateError,
+    NotInstalled,
     SyncAllUsersTooSoon,
 )
 from .models import Integration, SyncRun
 
 SYNC_ALL_USERS_PERIOD = timedelta(hours=24)
+
+
+def _install_patience() -> timedelta:
+    """How long after an admin left for the Marketplace a 'not installed' answer means 'not yet'
+    (Google applies a domain install and its delegation within minutes)."""
+    from django.conf import settings
+
+    return timedelta(seconds=settings.GOOGLE_INSTALL_PATIENCE_SECONDS)
 
 
 def _finalize_link(token: str) -> str:
@@ -87,6 +97,16 @@ def integration_start_install(*, organization: Organization, acting_user: User) 
     integration.save()
     _audit(integration, acting_user, "integration.install_started", sync_account=acting_user.email)
     return integration
+
+
+@transaction.atomic
+def integration_marketplace_opened(*, organization: Organization, acting_user: User) -> None:
+    """Step 1's *Open G Suite Marketplace*: remember when, so that a finalize in the next minutes
+    waits for Google to apply the install instead of failing (integration_finalize)."""
+    integration = _locked(organization)
+    integration.marketplace_opened_at = timezone.now()
+    integration.save(update_fields=["marketplace_opened_at", "updated_at"])
+    _audit(integration, acting_user, "integration.marketplace_opened")
 
 
 def _request_send(
@@ -198,6 +218,17 @@ def integration_finalize(
 
     try:
         check = directory_check(subject=sync_account.email)
+    except NotInstalled as error:
+        opened = Integration.objects.filter(organization=organization).values_list(
+            "marketplace_opened_at", flat=True
+        ).first()
+        if opened is not None and timezone.now() < opened + _install_patience():
+            # Just back from the Marketplace: not applied yet, nothing to record.
+            raise InstallPending(error.detail, until=opened + _install_patience()) from error
+        _error_record(
+            organization, error, acting_user=acting_user, action="integration.finalize_failed"
+        )
+        raise
     except IntegrationError as error:
         _error_record(
             organization, error, acting_user=acting_user, action="integration.finalize_failed"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("g-suite/change-sync-account/", views.change, name="change"),
     path("g-suite/finalize/<str:token>/", views.finalize_link, name="finalize_link"),
     path("g-suite/step-1/", views.step_1, name="step_1"),
+    path("g-suite/step-1/marketplace/", views.marketplace, name="marketplace"),
     path("g-suite/step-2/", views.step_2, name="step_2"),
     path("g-suite/done/", views.done, name="done"),
     path("g-suite/done/progress/", views.progress, name="progress"),

@@ -10,8 +10,11 @@ Pages and the service each one calls (integrations/services.py owns every state 
     finalize_link   the emailed link: the asked colleague lands on the card in Finalize state;
                     anyone else is told whose request it is; a replaced link is refused
     step_1          Step 1: the Marketplace (skippable)
+    marketplace     *Open G Suite Marketplace* -> integration_marketplace_opened, then Google
     step_2          Step 2: *Finalize G Suite sync* -> integration_finalize; an error keeps the
-                    wizard on Step 2 with its headline and fix (retry Step 2 / back to Step 1)
+                    wizard on Step 2 with its headline and fix (retry Step 2 / back to Step 1);
+                    right after the Marketplace, "not installed yet" shows a panel that checks
+                    again by itself every few seconds until it works or the patience runs out
     done            the success page, with the first sync's progress (htmx polling)
     disconnect      confirmation -> integration_disconnect
 
@@ -30,7 +33,7 @@ from organizations.tenancy import organization_admin_required, scoped
 from usermanagement.models import User
 
 from . import services
-from .errors import IntegrationError, IntegrationStateError
+from .errors import InstallPending, IntegrationError, IntegrationStateError
 from .forms import ColleagueForm
 from .models import Integration, SyncRun
 
@@ -45,6 +48,8 @@ CARD_BY_STATE = {
     State.ACTIVE: "active",
     State.ERROR: "error",
 }
+# While Google applies a fresh install, Step 2 checks again this often, by itself.
+INSTALL_RECHECK_SECONDS = 4
 # Steps of the stepper shown on the wizard pages.
 WIZARD_STEPS = (
     ("install", "Install"),
@@ -236,6 +241,17 @@ def step_1(request):
 
 
 @organization_admin_required
+def marketplace(request):
+    """*Open G Suite Marketplace* (a new tab): noted, then on to Google's listing."""
+    integration = _integration(request)
+    if _wizard_gate(request, integration) is None:
+        services.integration_marketplace_opened(
+            organization=request.organization, acting_user=request.user
+        )
+    return redirect(settings.GOOGLE_MARKETPLACE_URL)
+
+
+@organization_admin_required
 def step_2(request):
     integration = _integration(request)
     if (gate := _wizard_gate(request, integration)) is not None:
@@ -265,7 +281,13 @@ def step_2(request):
             "fix": integration.last_error_fix,
             "code": "",
         }
-    context = _wizard_context("step_2", integration=integration, error=error)
+    context = _wizard_context(
+        "step_2",
+        integration=integration,
+        error=error,
+        pending=isinstance(error, InstallPending),
+        recheck_seconds=INSTALL_RECHECK_SECONDS,
+    )
     template = "integrations/_step_2_panel.html" if request.htmx else "integrations/step_2.html"
     return render(request, template, context)
 

@@ -188,6 +188,9 @@ GOOGLE_HTTP_TIMEOUT_SECONDS = env.int("GOOGLE_HTTP_TIMEOUT_SECONDS", default=30)
 GOOGLE_RETRY_ATTEMPTS = env.int("GOOGLE_RETRY_ATTEMPTS", default=8)
 GOOGLE_RETRY_BASE_SECONDS = env.float("GOOGLE_RETRY_BASE_SECONDS", default=0.5)
 GOOGLE_RETRY_CAP_SECONDS = env.float("GOOGLE_RETRY_CAP_SECONDS", default=32.0)
+# After an admin left for the Marketplace, a "not installed" answer is read as "not applied
+# yet" for this long: the wizard keeps checking before it shows the error.
+GOOGLE_INSTALL_PATIENCE_SECONDS = env.int("GOOGLE_INSTALL_PATIENCE_SECONDS", default=600)
 # How long a sync run's hold on its organization's lock lasts without renewal; a run whose
 # worker died is resumed by the schedule within a minute after that.
 SYNC_LOCK_LEASE_SECONDS = env.int("SYNC_LOCK_LEASE_SECONDS", default=120)

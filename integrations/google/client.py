@@ -36,7 +36,14 @@ from googleapiclient.discovery import build
 from integrations.errors import GoogleTemporaryError, IntegrationError
 
 from .credentials import credentials_for
-from .errors import GoogleNotFound, is_concurrency_refusal, is_transient, translate
+from .errors import (
+    GoogleNotFound,
+    GooglePageTokenExpired,
+    failure_reason,
+    is_concurrency_refusal,
+    is_transient,
+    translate,
+)
 
 USERS_PAGE_SIZE = 500
 GROUPS_PAGE_SIZE = 200
@@ -46,47 +53,64 @@ MEMBERS_PAGE_SIZE = 200
 class QuotaWindow:
     """At most `limit` calls in any `window` seconds: Google's per-minute quota as a strict
     sliding window. Never more than the quota, not even at the start (a token bucket that
-    starts full lets a second minute's worth through in the first one)."""
+    starts full lets a second minute's worth through in the first one).
+
+    A call holds its place from when it is sent until `window` seconds after its answer came
+    back: Google counted it somewhere in between, on its own clock, so measuring from the send
+    alone let a burst of calls meet the previous minute's still counted at Google's end.
+    """
 
     def __init__(self, limit: int, window: float = 60.0):
         self.limit = max(1, limit)
         self.window = window
-        self.sent: collections.deque[float] = collections.deque()
+        # one [time] per call: the send time while in flight, then the answer's time
+        self.sent: collections.deque[list[float]] = collections.deque()
         self.lock = threading.Lock()
 
-    def take(self) -> None:
+    def take(self) -> list[float]:
+        """Wait for room; returns the call's place, to hand back to `done`."""
         while True:
             with self.lock:
                 now = time.monotonic()
-                while self.sent and self.sent[0] <= now - self.window:
+                while self.sent and self.sent[0][0] <= now - self.window:
                     self.sent.popleft()
                 if len(self.sent) < self.limit:
-                    self.sent.append(now)
-                    return
-                wait = self.sent[0] + self.window - now
+                    place = [now]
+                    self.sent.append(place)
+                    return place
+                wait = self.sent[0][0] + self.window - now
             time.sleep(max(wait, 0.001))
+
+    def done(self, place: list[float]) -> None:
+        with self.lock:
+            place[0] = time.monotonic()
 
 
 class Concurrency:
     """How many calls of one account may be in flight at once.
 
-    Google answers too many concurrent requests with 403 quotaExceeded. The limit starts at
-    `maximum` (GOOGLE_FETCH_WORKERS) and drops by a quarter on such an answer (at most once per
-    `cooldown` seconds: the calls already in flight fail together), then grows back by one after
-    `recover_after` successes in a row — but not past the level that was refused, for
-    `remember_seconds`, so a steady sync does not keep knocking on the same limit.
+    Google answers too many concurrent requests with 403 quotaExceeded and does not say how
+    many it allows. So the limit starts low (`start`) and grows by one after `probe_after`
+    successes in a row up to `maximum` (GOOGLE_FETCH_WORKERS) — a slow start, so that finding
+    Google's limit costs a refusal or two instead of a burst of them. On a refusal it drops by a
+    quarter (at most once per `cooldown` seconds: the calls already in flight fail together)
+    and grows back only after `recover_after` successes, never past the level that was refused
+    for `remember_seconds`: a steady sync does not keep knocking on the same limit.
     """
 
     def __init__(
         self,
         maximum: int,
         *,
+        start: int = 4,
+        probe_after: int = 20,
         recover_after: int = 200,
         cooldown: float = 1.0,
         remember_seconds: float = 600.0,
     ):
         self.maximum = max(1, maximum)
-        self.limit = self.maximum
+        self.limit = min(self.maximum, max(1, start))
+        self.probe_after = probe_after
         self.recover_after = recover_after
         self.cooldown = cooldown
         self.remember_seconds = remember_seconds
@@ -120,7 +144,8 @@ class Concurrency:
                     and now - self.refused_when < self.remember_seconds
                 ):
                     ceiling = min(ceiling, self.refused_at_level - 1)
-                if self.successes >= self.recover_after and self.limit < ceiling:
+                needed = self.recover_after if self.refused_at_level else self.probe_after
+                if self.successes >= needed and self.limit < ceiling:
                     self.limit += 1
                     self.successes = 0
             self.condition.notify_all()
@@ -149,8 +174,12 @@ def account_limits(subject: str) -> AccountLimits:
             or limits.window.limit != per_minute
             or limits.concurrency.maximum != settings.GOOGLE_FETCH_WORKERS
         ):
+            window = QuotaWindow(per_minute)
+            if limits is not None:
+                # calls already made this minute still count against Google's quota
+                window.sent = limits.window.sent
             limits = _limits[subject] = AccountLimits(
-                QuotaWindow(per_minute), Concurrency(settings.GOOGLE_FETCH_WORKERS)
+                window, Concurrency(settings.GOOGLE_FETCH_WORKERS)
             )
         return limits
 
@@ -191,6 +220,8 @@ class GoogleClient:
         self._local = threading.local()
         self._calls = 0
         self._calls_lock = threading.Lock()
+        # Failed calls by Google's reason ("quotaExceeded", "503", "timeout" ...), retried or not.
+        self.failures: collections.Counter = collections.Counter()
 
     # --- plumbing ----------------------------------------------------------------------------
     @property
@@ -230,7 +261,7 @@ class GoogleClient:
         retries; raise only typed errors."""
         attempt = 0
         while True:
-            self.limits.window.take()
+            place = self.limits.window.take()
             self.limits.concurrency.acquire()
             with self._calls_lock:
                 self._calls += 1
@@ -241,6 +272,8 @@ class GoogleClient:
             except Exception as exc:
                 if isinstance(exc, IntegrationError):
                     raise
+                with self._calls_lock:
+                    self.failures[failure_reason(exc)] += 1
                 refused = is_concurrency_refusal(exc)
                 if not is_transient(exc):
                     raise translate(exc) from exc
@@ -251,13 +284,37 @@ class GoogleClient:
                         error = GoogleTemporaryError(str(error))
                     raise error from exc
             finally:
+                self.limits.window.done(place)
                 self.limits.concurrency.release(refused=refused)
             time.sleep(self.retry.delay(attempt))
 
-    def _pages(self, make_request: Callable[[str | None], object], key: str) -> Iterator[list]:
-        token = None
+    # A listing whose page token expired starts again from its first page, this many times.
+    LISTING_RESTARTS = 3
+
+    def _pages(
+        self,
+        make_request: Callable[[str | None], object],
+        key: str,
+        *,
+        on_restart: Callable[[], None] | None = None,
+    ) -> Iterator[list]:
+        """The pages of one listing. When Google no longer accepts a page token (tokens expire
+        on long listings), the listing starts again from its first page — `on_restart` lets a
+        caller that collects pages drop what it has; a sync that plans pages as they come sees
+        some people twice, which changes nothing (every step is idempotent) — and nothing is
+        concluded from the part that was cut off."""
+        token, restarts = None, 0
         while True:
-            response = self.execute(lambda token=token: make_request(token))
+            try:
+                response = self.execute(lambda token=token: make_request(token))
+            except GooglePageTokenExpired:
+                if token is None or restarts >= self.LISTING_RESTARTS:
+                    raise
+                restarts += 1
+                token = None
+                if on_restart is not None:
+                    on_restart()
+                continue
             yield response.get(key, [])
             token = response.get("nextPageToken")
             if not token:
@@ -310,7 +367,7 @@ class GoogleClient:
             )
 
         members: list[dict] = []
-        for page in self._pages(request, "members"):
+        for page in self._pages(request, "members", on_restart=members.clear):
             members.extend(page)
         return members
 

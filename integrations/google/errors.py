@@ -45,6 +45,12 @@ NETWORK_ERRORS = (
 )
 
 
+class GooglePageTokenExpired(GoogleUnknownError):
+    """400 for a page token Google no longer accepts (tokens expire): the listing restarts."""
+
+    headline = "G Suite ended a listing early."
+
+
 class GoogleNotFound(GoogleUnknownError):
     """404 for one resource (a users.get of a deleted person): callers handle it."""
 
@@ -67,6 +73,16 @@ def is_daily_limit(exc: BaseException) -> bool:
         return False
     reason, message = http_error_reason(exc)
     return reason in DAILY_REASONS or "per day" in message.lower()
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A short name for a failed call, for the run's tally of errors Google answered."""
+    if isinstance(exc, HttpError):
+        reason, _message = http_error_reason(exc)
+        return reason or str(exc.resp.status)
+    if isinstance(exc, NETWORK_ERRORS):
+        return "timeout" if isinstance(exc, socket.timeout | TimeoutError) else "network"
+    return type(exc).__name__
 
 
 def is_concurrency_refusal(exc: BaseException) -> bool:
@@ -128,6 +144,8 @@ def translate(exc: BaseException) -> IntegrationError:
             return GoogleTemporaryError(detail)
         if status == 404:
             return GoogleNotFound(detail)
+        if status == 400 and "pagetoken" in message.lower().replace(" ", ""):
+            return GooglePageTokenExpired(detail)
         if status == 401:
             return NotInstalled(detail)
         return GoogleUnknownError(detail)

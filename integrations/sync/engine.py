@@ -102,7 +102,7 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
         with _phase(run, "removals"):
             held = _settle(integration, run, users, groups)
     except IntegrationError as error:
-        run.api_calls = client.calls if client else 0
+        _count_calls(run, client)
         recorder.rows.clear()  # only what was committed is recorded
         _finish(
             run,
@@ -118,7 +118,7 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
     except LockLost:
         raise  # recorded by runs.sync_run_execute, which knows whether the run is still ours
     except Exception as exc:
-        run.api_calls = client.calls if client else 0
+        _count_calls(run, client)
         recorder.rows.clear()
         _finish(
             run,
@@ -128,7 +128,7 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
             error_message=str(exc)[:2000],
         )
         raise
-    run.api_calls = client.calls
+    _count_calls(run, client)
     _finish(run, recorder, status=SyncRun.Status.HELD if held else SyncRun.Status.SUCCEEDED)
     if not dry_run:
         _domains_claim(integration, users)
@@ -158,6 +158,11 @@ def _check_customer(client: GoogleClient, integration: Integration) -> None:
             f"Connected to customer {integration.google_customer_id}; the sync account "
             f"{integration.sync_account.email} reads customer {customer_id}."
         )
+
+
+def _count_calls(run: SyncRun, client: GoogleClient | None) -> None:
+    run.api_calls = client.calls if client else 0
+    run.api_failures = dict(sorted(client.failures.items())) if client else {}
 
 
 def _settle(integration: Integration, run: SyncRun, users: UserSync, groups: GroupSync) -> bool:
@@ -196,6 +201,7 @@ def _finish(run: SyncRun, recorder: ChangeRecorder, *, status: str, **fields) ->
                 "finished_at",
                 "counts",
                 "api_calls",
+                "api_failures",
                 "held_removals",
                 "note",
                 "review",
@@ -365,7 +371,7 @@ def sync_user(*, run: SyncRun, user_key: str, guard: Callable[[], None] = _no_gu
     users.kept_record(kept)
     users.deferred_apply()
     users.seats()
-    run.api_calls = client.calls
+    _count_calls(run, client)
     _finish(
         run, recorder, status=SyncRun.Status.HELD if verdict.held else SyncRun.Status.SUCCEEDED
     )
@@ -410,7 +416,7 @@ def sync_group(*, run: SyncRun, group_key: str, guard: Callable[[], None] = _no_
     removals_settle(plan=plan, verdict=verdict, run=run, users=None, groups=groups)
     if not verdict.held:
         groups.inherited()
-    run.api_calls = client.calls
+    _count_calls(run, client)
     _finish(
         run, recorder, status=SyncRun.Status.HELD if verdict.held else SyncRun.Status.SUCCEEDED
     )

@@ -188,8 +188,16 @@ def remote_user(resource: Mapping, *, deleted: bool = False) -> RemoteUser:
 
     fields = {
         "email": email,
+        # Aliases a person was given and those their domain aliases give them (Google lists
+        # the latter as nonEditableAliases): all are addresses that reach them.
         "aliases": sorted(
-            {text("aliases", alias, 254).lower() for alias in resource.get("aliases") or []}
+            {
+                text("aliases", alias, 254).lower()
+                for alias in [
+                    *(resource.get("aliases") or []),
+                    *(resource.get("nonEditableAliases") or []),
+                ]
+            }
         ),
         "first_name": text("first_name", name.get("givenName"), 150),
         "last_name": text("last_name", name.get("familyName"), 150),

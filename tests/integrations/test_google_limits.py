@@ -11,7 +11,7 @@ def test_no_window_ever_carries_more_calls_than_the_quota():
     window = QuotaWindow(limit=5, window=0.4)
     sent = []
     for _ in range(12):
-        window.take()
+        window.done(window.take())
         sent.append(time.monotonic())
 
     for index, started in enumerate(sent):
@@ -22,8 +22,18 @@ def test_no_window_ever_carries_more_calls_than_the_quota():
     assert sent[5] - sent[0] >= 0.39
 
 
+def test_a_call_keeps_its_place_until_a_window_after_its_answer():
+    window = QuotaWindow(limit=1, window=0.3)
+    place = window.take()
+    time.sleep(0.2)  # a slow answer: Google may have counted the call at any moment until now
+    window.done(place)
+    started = time.monotonic()
+    window.take()
+    assert time.monotonic() - started >= 0.29
+
+
 def test_concurrency_drops_on_refusal_and_grows_back_not_past_the_refused_level():
-    limit = Concurrency(16, recover_after=3, cooldown=0.0, remember_seconds=60)
+    limit = Concurrency(16, start=16, recover_after=3, cooldown=0.0, remember_seconds=60)
     for _ in range(16):
         limit.acquire()
     limit.release(refused=True)
@@ -36,8 +46,20 @@ def test_concurrency_drops_on_refusal_and_grows_back_not_past_the_refused_level(
     assert limit.limit == 15  # grows back to one below the level Google refused, no further
 
 
+def test_the_limit_starts_low_and_probes_upward_until_refused():
+    limit = Concurrency(16, start=4, probe_after=5)
+    assert limit.limit == 4
+    for _ in range(5 * 6):
+        limit.acquire()
+        limit.release()
+    assert limit.limit == 10
+    limit.acquire()
+    limit.release(refused=True)
+    assert limit.limit == 7
+
+
 def test_calls_beyond_the_limit_wait_for_a_slot():
-    limit = Concurrency(2)
+    limit = Concurrency(2, start=2)
     in_flight, peak = [0], [0]
     lock = threading.Lock()
 

@@ -194,6 +194,38 @@ def test_path_a_marketplace_finalize_and_people_in_user_management(live_server, 
     screenshot(page, "wizard-a-09-card-active")
 
 
+def test_finalize_right_after_install_waits_for_google_and_succeeds_on_its_own(
+    live_server, page, acme, google_sandbox
+):
+    """Google takes 30 s to apply the domain install here; the admin finalizes 5 s after it."""
+    organization, admin = acme
+    google_sandbox.ops.faults_set(domain=DOMAIN, install_delay_seconds=30)
+    sign_in(page, live_server, admin.email)
+    open_integrations(page, live_server)
+    card(page).get_by_role("link", name="Install").click()
+    page.get_by_role("button", name="I am a G Suite admin").click()
+    page.get_by_role("heading", name="Step 1").wait_for()
+    install_in_marketplace(page, admin.email, "wizard-p")
+    page.wait_for_timeout(5_000)
+    page.get_by_role("link", name="Continue to Step 2").click()
+    finalize(page)
+
+    pending = page.get_by_test_id("install-pending")
+    pending.wait_for()
+    assert "G Suite may need a few minutes to apply the installation." in pending.inner_text()
+    assert "keeps checking on its own" in pending.inner_text()
+    assert not page.get_by_test_id("finalize-error").count()
+    screenshot(page, "wizard-p-01-install-pending")
+    assert Integration.objects.get(organization=organization).state == Integration.State.INSTALLING
+
+    # nobody clicks: the page checks again by itself until Google applied the install
+    page.get_by_role(
+        "heading", name="Congratulations, G Suite user synchronization has been set up!"
+    ).wait_for(timeout=60_000)
+    screenshot(page, "wizard-p-02-success-on-its-own")
+    assert Integration.objects.get(organization=organization).state == Integration.State.ACTIVE
+
+
 # --- Path B -----------------------------------------------------------------------------------
 
 
