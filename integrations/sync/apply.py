@@ -336,10 +336,19 @@ class UserSync:
 
     def _apply(self, steps: list[planning.UserStep], *, deferred_phase: bool = False) -> None:
         ready = []
+        claimed: dict[str, str] = {}  # address -> Google id, within this batch
         for step in steps:
-            if not deferred_phase and self._email_blocked(step):
+            address = self._new_address(step)
+            twin = address is not None and claimed.get(address, step.remote.google_id)
+            if (not deferred_phase and self._email_blocked(step)) or (
+                twin and twin != step.remote.google_id
+            ):
+                # someone else holds the address, or an earlier person of this very batch
+                # takes it: retried once the run settled (and skipped if still taken)
                 self.deferred.append(step)
                 continue
+            if address is not None:
+                claimed[address] = step.remote.google_id
             if (
                 step.transition is not None
                 and step.kind != planning.CREATE
@@ -349,11 +358,12 @@ class UserSync:
             ready.append(step)
         self._write_steps(ready)
 
-    def _write_steps(self, steps: list[planning.UserStep]) -> None:
+    def _write_steps(self, steps: list[planning.UserStep]) -> int:
         """Write steps in one transaction; if the database refuses the batch, write them one
-        by one so that only the refused record is skipped (with the database's reason)."""
+        by one so that only the refused record is skipped (with the database's reason).
+        Returns how many were skipped."""
         if not steps:
-            return
+            return 0
         mark = self.recorder.mark()
         try:
             with self.writing():
@@ -365,13 +375,17 @@ class UserSync:
                 self._skip(steps[0], f"Hearth could not save this record: {_db_reason(exc)}")
                 with self.writing():
                     self.recorder.flush()
-                return
-            for step in steps:
-                self._write_steps([step])
-            return
+                return 1
+            skipped = sum(self._write_steps([step]) for step in steps)
+            if skipped == len(steps) >= 3:
+                # Not one record is wrong: the database refuses them all — fail the run
+                # rather than skip a whole page of people as if each were bad.
+                raise
+            return skipped
         # The in-memory index follows only what was committed.
         for update in remember:
             update()
+        return 0
 
     def _write(self, steps: list[planning.UserStep]) -> list[Callable[[], None]]:
         creates = [s for s in steps if s.kind == planning.CREATE]
@@ -676,12 +690,19 @@ def _bound(function: Callable, *args) -> Callable[[], None]:
     return lambda: function(*args)
 
 
+# The database rules a synced record can break, in words an admin reads.
+RULES = {
+    "user_email_unique_unless_archived": "another person in Hearth already uses this address.",
+    "user_google_id_unique_per_organization": "this G Suite person is already in Hearth.",
+}
+
+
 def _db_reason(exc: Exception) -> str:
     """The database's refusal in a line, without the SQL or the values."""
     cause = getattr(exc, "__cause__", None) or exc
     diag = getattr(cause, "diag", None)
     if diag is not None and getattr(diag, "constraint_name", None):
-        return f"it conflicts with the rule {diag.constraint_name}."
+        return RULES.get(diag.constraint_name, f"it breaks the rule {diag.constraint_name}.")
     text = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
     return text[:200]
 
