@@ -46,12 +46,11 @@ INSTALLED_APPS = [
     "integrations",
     "invitations",
     "licenses",
-    "googlesandbox",
 ]
+# The Google emulator (googlesandbox) is installed by local.py and test.py only: production
+# never installs, migrates or routes an app that mints Google tokens.
 
 MIDDLEWARE = [
-    # First: requests served by the sandbox server resolve against the sandbox's URLconf.
-    "googlesandbox.middleware.SandboxRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
