@@ -2,7 +2,7 @@
 threshold, auto-license policy, Sync All Users with live progress, history and held plans.
 
 Each POST calls one service: integrations.services (settings, Sync All Users),
-integrations.sync_review (approve / reject a held plan), licenses.services (policy).
+integrations.sync.review (approve / reject a held plan), licenses.services (policy).
 """
 
 from django.contrib import messages
@@ -15,7 +15,7 @@ from integrations import services as integration_services
 from integrations.errors import IntegrationError, IntegrationStateError, SyncAllUsersTooSoon
 from integrations.models import Integration, SyncChange, SyncRun
 from integrations.sync import planning
-from integrations.sync_review import held_plans, sync_plan_approve, sync_plan_reject
+from integrations.sync.review import held_plans, sync_plan_approve, sync_plan_reject
 from licenses import selectors as seats
 from licenses.services import license_policy_update
 from organizations.tenancy import organization_admin_required, scoped, scoped_get_or_404

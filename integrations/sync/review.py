@@ -20,9 +20,9 @@ from licenses.services import seats_reconcile
 from usermanagement import directory
 from usermanagement.models import Group, GroupMembership, User
 
-from .errors import IntegrationStateError
-from .models import SyncChange, SyncRun
-from .sync.planning import REMOVAL_KINDS, STATUS_FOR_STATE
+from ..errors import IntegrationStateError
+from ..models import SyncChange, SyncRun
+from .planning import REMOVAL_KINDS, STATUS_FOR_STATE
 
 # How many of a held plan's removals a page lists by name (the total is always shown).
 HELD_SHOWN = 500
