@@ -11,7 +11,7 @@ from usermanagement.models import User
 
 from ..errors import IntegrationError
 from ..models import SyncRun
-from ..services import integration_error_set, integration_recovered
+from ..state import integration_error_set, integration_recovered
 
 
 def _admins(organization: Organization) -> list[str]:
