@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "integrations",
     "invitations",
     "licenses",
+    "startup",
 ]
 # The Google emulator (googlesandbox) is installed by local.py and test.py only: production
 # never installs, migrates or routes an app that mints Google tokens.
