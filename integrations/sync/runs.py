@@ -34,7 +34,7 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -118,8 +118,6 @@ class _Heartbeat(threading.Thread):
         self.lost = threading.Event()
 
     def run(self) -> None:
-        from django.db import connection
-
         try:
             while not self.stopped.wait(HEARTBEAT_SECONDS):
                 if not lock_renew(
