@@ -271,5 +271,13 @@ def test_sync_directory_exits_after_an_error_while_writing(connected):
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"sync_directory did not exit: {exc.stdout} {exc.stderr}")
+    finally:
+        # The test database outlives the test (a flush empties tables, not triggers): every
+        # later test of this worker would fail to create a person.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER fail_people_insert ON usermanagement_user;"
+                "DROP FUNCTION fail_people_insert();"
+            )
     assert finished.returncode == 1, finished.stderr
     assert "disk full (injected)" in finished.stdout + finished.stderr
