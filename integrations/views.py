@@ -225,6 +225,23 @@ def finalize_link(request, token: str):
     return redirect("integrations:home")
 
 
+def finalize_as_sync_account(request) -> IntegrationError | None:
+    """The panel's one finalize: the signed-in Hearth admin becomes the sync account once Google
+    confirms their rights (services.integration_finalize). Step 2 of the wizard and *Change
+    sync account?* on the G Suite settings page both post to views that call this, and show
+    its outcome each in their own place; None is success. A transition the integration's state
+    does not allow raises IntegrationStateError."""
+    try:
+        services.integration_finalize(
+            organization=request.organization,
+            sync_account=request.user,
+            acting_user=request.user,
+        )
+    except IntegrationError as error:
+        return error
+    return None
+
+
 @organization_admin_required
 def step_1(request):
     integration = _integration(request)
@@ -243,16 +260,10 @@ def step_2(request):
     error = None
     if request.method == "POST":
         try:
-            services.integration_finalize(
-                organization=request.organization,
-                sync_account=request.user,
-                acting_user=request.user,
-            )
-        except IntegrationError as exc:
-            error = exc
+            error = finalize_as_sync_account(request)
         except IntegrationStateError:
             return redirect("integrations:home")
-        else:
+        if error is None:
             if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("integrations:done")

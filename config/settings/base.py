@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "integrations",
     "invitations",
     "licenses",
+    "access",
+    "panel",
     "startup",
 ]
 # The Google emulator (googlesandbox) is installed by local.py and test.py only: production
@@ -79,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "organizations.context_processors.hearth",
+                "panel.context_processors.hearth",
             ],
         },
     },
@@ -138,12 +140,12 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_ADAPTER = "usermanagement.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "usermanagement.forms.OrganizationSignupForm"}
+ACCOUNT_ADAPTER = "access.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "access.forms.OrganizationSignupForm"}
 ACCOUNT_RATE_LIMITS_ENABLED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-SOCIALACCOUNT_ADAPTER = "usermanagement.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "access.adapters.SocialAccountAdapter"
 
 # --- Google (the sandbox stands in for Google in local runs and tests) -----------------------
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=8001)

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from usermanagement.rules import last_admin_kept
+
 # Google states, the same values as usermanagement.models.GoogleState (kept literal: pure code).
 ACTIVE, SUSPENDED, DELETED, MISSING = "active", "suspended", "deleted", "missing"
 # Hearth statuses (usermanagement.models.User.Status).
@@ -365,16 +367,15 @@ def removals_over(*, proposed: Removals, recent: Removals, limits: Removals) -> 
 def last_admin_keep(
     removals: list[tuple[LocalUser, Transition]], *, active_admins: int, prefer_pk: int | None
 ) -> set[int]:
-    """pks of admins a removal set must keep so that one active Hearth admin remains."""
+    """pks of admins a removal set must keep so that one active Hearth admin remains (the rule
+    is usermanagement.rules.last_admin_kept; the sync account is the one kept, if it leaves)."""
     leaving = [
-        local
+        local.pk
         for local, step in removals
         if local.is_admin and local.status == STATUS_ACTIVE and step.kind in REMOVAL_KINDS
     ]
-    if not leaving or active_admins - len(leaving) >= 1:
-        return set()
-    leaving.sort(key=lambda local: (local.pk != prefer_pk, local.pk))
-    return {leaving[0].pk}
+    kept = last_admin_kept(leaving, remaining=active_admins - len(leaving), prefer=prefer_pk)
+    return set() if kept is None else {kept}
 
 
 # --- groups ------------------------------------------------------------------------------------

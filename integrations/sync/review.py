@@ -17,8 +17,10 @@ from django.db import transaction
 
 from audit.services import audit_record
 from licenses.services import seats_reconcile
-from usermanagement import directory
+from usermanagement import services as directory
 from usermanagement.models import Group, GroupMembership, User
+from usermanagement.rules import last_admin_kept
+from usermanagement.selectors import admins_active
 
 from ..errors import IntegrationStateError
 from ..models import SyncChange, SyncRun
@@ -88,18 +90,17 @@ def _people_decide(run: SyncRun, *, approve: bool, acting_user) -> list[int]:
         else:
             silent.setdefault(to_state, []).append(person.pk)
     if approve:
-        # Never the last admin, even on approval.
-        admins_active = User.objects.filter(
-            organization=organization, role=User.Role.ADMIN, status=User.Status.ACTIVE
-        ).count()
-        leaving = [
-            change
+        # Never the last admin, even on approval (usermanagement.rules.last_admin_kept).
+        leaving = {
+            change[0]: change
             for change in changes
             if current[change[0]].role == User.Role.ADMIN
             and current[change[0]].status == User.Status.ACTIVE
-        ]
-        if leaving and admins_active - len(leaving) < 1:
-            keep = leaving[0]
+        }
+        admins = admins_active(organization=organization).count() if leaving else 0
+        kept = last_admin_kept(leaving, remaining=admins - len(leaving))
+        if kept is not None:
+            keep = leaving[kept]
             changes.remove(keep)
             silent.setdefault(keep[2], []).append(keep[0])
         directory.people_status_change(

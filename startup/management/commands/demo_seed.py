@@ -2,14 +2,15 @@
 
 import secrets
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from access.roles import person_admin_grant
 from organizations.models import Organization
 from organizations.services import organization_create
 from usermanagement.models import User
+from usermanagement.services import person_create, person_credentials_set, person_email_verified
 
 DEMO_ORGANIZATION = "Acme"
 DEMO_DOMAIN = "acme.example"
@@ -41,19 +42,18 @@ class Command(BaseCommand):
         password, new_password = _demo_password()
         admin = User.objects.filter(email__iexact=DEMO_ADMIN_EMAIL).first()
         if admin is None:
-            admin = User.objects.create_user(
-                DEMO_ADMIN_EMAIL,
-                password,
+            # no name: it comes from the Google directory with the first sync
+            admin = person_create(
                 organization=organization,
-                role=User.Role.ADMIN,
-            )  # no name: it comes from the Google directory with the first sync
+                email=DEMO_ADMIN_EMAIL,
+                password=password,
+                acting_user=None,
+            )
+            admin = person_admin_grant(organization=organization, person=admin, acting_user=None)
         elif new_password:
             # The password file was deleted: the new password must work.
-            admin.set_password(password)
-            admin.save(update_fields=["password"])
-        EmailAddress.objects.get_or_create(
-            user=admin, email=admin.email, defaults={"verified": True, "primary": True}
-        )
+            person_credentials_set(person=admin, password=password)
+        person_email_verified(person=admin)
         site = settings.SITE_URL
         self.stdout.write(
             self.style.SUCCESS(
