@@ -1,4 +1,4 @@
-"""What a change of the sync scope would do, before it is saved (PRODUCT.md §2, "Scope").
+"""What a change of the sync scope would do, before it is saved (G Suite settings → scope).
 
 Flow: list the domain's active users from Google once (the same listing the sync uses, through
 integrations.google), decide for each whether the current and the proposed scope cover them,

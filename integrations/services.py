@@ -1,4 +1,4 @@
-"""State changes of an organization's G Suite integration (PRODUCT.md §1).
+"""State changes of an organization's G Suite integration (docs/sync.md, "Integration states").
 
     not_started ──start_install (Path A)──► installing ──finalize ok──► active ◄─┐
          │                                      ▲                        │       │ recovered
@@ -11,7 +11,8 @@ Every transition runs in a transaction, writes an AuditEvent and schedules its s
 (emails, the first sync) on commit. `integration_finalize` is the check: it asks Google, through
 integrations.google, for a token and one small answer from each API Hearth uses, and maps a
 failure to one of the typed errors of integrations.errors (which it records on the integration
-before raising).
+before raising). The two transitions the sync itself makes (error, recovered) are in
+integrations.state, below the sync, which calls them.
 """
 
 import secrets

@@ -2,7 +2,7 @@
 
 Pages and the service each one calls (integrations/services.py owns every state change):
 
-    home            the card, in the integration's state (PRODUCT.md §1)
+    home            the card, in the integration's state (docs/sync.md, "Integration states")
     install         "Are you a G Suite administrator?"
     start     POST  *I am a G Suite admin* -> integration_start_install   (Path A)
     ask             *Ask a G Suite admin*  -> integration_request_admin   (Path B)
@@ -36,7 +36,7 @@ from .models import Integration, SyncRun
 
 State = Integration.State
 
-# The card each state shows (PRODUCT.md §1); the waiting card turns into Finalize for the colleague.
+# The card each state shows (docs/sync.md); the waiting card turns into Finalize for the colleague.
 CARD_BY_STATE = {
     State.NOT_STARTED: "install",
     State.DISCONNECTED: "install",

@@ -15,9 +15,9 @@ Flow of a full run (integrations/sync/engine.py drives it, apply.py writes):
    memberships per group by `members_step` (direct members), then `flatten` derives inherited
    memberships through nested groups when the integration says so.
 
-Identity rules (PRODUCT.md §2) live here: keyed on Google ids; adoption by email only of an
-unbound, non-archived account; Google's state is remembered apart from Hearth's status, so a
-decision not to follow it (last admin kept, held plan rejected) is not re-proposed each run.
+Identity rules (docs/sync.md, "Identity") live here: keyed on Google ids; adoption by email only
+of an unbound, non-archived account; Google's state is remembered apart from Hearth's status, so
+a decision not to follow it (last admin kept, held plan rejected) is not re-proposed each run.
 """
 
 import re

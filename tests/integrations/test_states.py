@@ -1,4 +1,4 @@
-"""The integration's state machine (PRODUCT.md §1) without Google: every transition audited."""
+"""The integration's state machine (docs/sync.md) without Google: every transition audited."""
 
 import pytest
 from django.core import mail
