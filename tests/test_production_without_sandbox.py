@@ -44,6 +44,10 @@ def _probe(settings_module: str) -> dict:
         **inherited,
         "DJANGO_SETTINGS_MODULE": settings_module,
         "SECRET_KEY": "x9!k2#pL7@qR4$vT8^wZ1&yB5*nM3(cF6)hJ0_dS-aG+eU=iO{oP}lK[jH]gY|fX",
+        # Port 1 refuses at once: nothing the probe asks needs the database, broker or cache.
+        "DATABASE_URL": "postgres://hearth@127.0.0.1:1/hearth",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+        "CACHE_URL": "redis://127.0.0.1:1/1",
         "ALLOWED_HOSTS": "hearth.example.com",
         "SITE_URL": "https://hearth.example.com",
         "LOG_LEVEL": "WARNING",
