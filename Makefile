@@ -36,6 +36,7 @@ run: venv
 ## make test — ruff and the whole suite against PostgreSQL and Redis (see DATABASE_URL below)
 test: venv chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(TEST) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST) $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -52,6 +53,7 @@ bench-quick: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Debian's Chromium for the browser tests (Playwright drives it; it cannot download its own)
 chromium:

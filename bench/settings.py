@@ -40,3 +40,7 @@ if os.environ.get("BENCH_GOOGLE_QUOTA_PER_MINUTE"):
 LOGGING["loggers"]["django.request"] = {"level": "CRITICAL"}  # noqa: F405
 LOGGING["loggers"]["django_structlog"] = {"level": "CRITICAL"}  # noqa: F405
 
+# The offline Google emulator, served by its own server (`manage.py sandbox serve`, the tests'
+# fixture) on its own URLconf; its routing middleware goes first. Never in production.py.
+INSTALLED_APPS = [*INSTALLED_APPS, "googlesandbox"]  # noqa: F405
+MIDDLEWARE = ["googlesandbox.middleware.SandboxRoutingMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -12,10 +12,8 @@ urlpatterns = [
     # Never /admin/: the Google emulator answers /admin/directory/... like Google does.
     path("support/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("", include("organizations.urls")),
+    # The admin panel (home, /panel/...): composed from the apps' views in panel/urls.py.
+    path("", include("panel.urls")),
     path("", include("integrations.urls_public")),
-    path("panel/integrations/", include("integrations.urls")),
-    path("panel/users/", include("usermanagement.urls")),
-    path("panel/users/", include("usermanagement.urls_more")),
     path("invitations/", include("invitations.urls")),
 ]

@@ -2,7 +2,8 @@
 
 The Google client (integrations/google/errors.py) turns every Google failure into one of these;
 the finalize check, the sync runs, the wizard pages and the commands only ever see these. The
-three finalize headlines are PRODUCT.md §1's, word for word.
+three finalize headlines are the help article's, word for word (docs/sync.md, "Integration
+states").
 
 `transient` says whether retrying later may help (the client already retried with backoff before
 raising GoogleTemporaryError); `halts` says whether the integration goes into *error* and a

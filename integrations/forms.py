@@ -1,10 +1,11 @@
-"""Forms of the connect wizard. The colleague lists come from the signed-in admin's organization
-only (views pass `request.organization`), so no other tenant's people can ever be chosen."""
+"""Forms of the connect wizard and the G Suite settings page. The colleague lists come from the
+signed-in admin's organization only (views pass `request.organization`), so no other tenant's
+people can ever be chosen."""
 
 from django import forms
 
-from organizations.tenancy import scoped
 from usermanagement.models import User
+from usermanagement.selectors import admins_active
 
 
 class ColleagueChoiceField(forms.ModelChoiceField):
@@ -30,8 +31,60 @@ class ColleagueForm(forms.Form):
         super().__init__(*args, **kwargs)
         # You do not send yourself an email: if you are a G Suite admin, Path A is yours.
         self.fields["colleague"].queryset = (
-            scoped(User, organization)
-            .filter(role=User.Role.ADMIN, status=User.Status.ACTIVE)
+            admins_active(organization=organization)
             .exclude(pk=asking_user.pk)
             .order_by("first_name", "last_name", "email")
         )
+
+
+class ScopeForm(forms.Form):
+    WHOLE, CHOSEN = "domain", "units"
+    scope = forms.ChoiceField(
+        label="Who is synced",
+        choices=[(WHOLE, "The whole domain"), (CHOSEN, "Only chosen organizational units")],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    included = forms.MultipleChoiceField(
+        label="Organizational units to sync",
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text="Sub-units are included.",
+    )
+    excluded = forms.MultipleChoiceField(
+        label="Organizational units to leave out",
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text="Never synced, even inside a chosen unit.",
+    )
+
+    def __init__(self, *args, org_units: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(unit, unit) for unit in org_units if unit != "/"]
+        self.fields["included"].choices = choices
+        self.fields["excluded"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == self.CHOSEN and not data.get("included"):
+            self.add_error("included", "Choose at least one organizational unit.")
+        if data.get("scope") == self.WHOLE:
+            data["included"] = []
+        return data
+
+
+class SafetyForm(forms.Form):
+    def __init__(self, *args, default: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if default is not None:
+            self.fields["deactivation_threshold"].widget.attrs["placeholder"] = (
+                f"Default rule: {default} today"
+            )
+
+    deactivation_threshold = forms.IntegerField(
+        label="Hold removals above",
+        required=False,
+        min_value=1,
+        help_text="When one sync would deactivate or archive more people than this, nobody is "
+        "removed until an admin approves. Empty: 20% of active people or 500, whichever is "
+        "lower, but never below 10.",
+    )

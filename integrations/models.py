@@ -1,6 +1,6 @@
 """The G Suite integration of an organization, and the record of every sync run.
 
-`Integration` is one row per organization: its state (PRODUCT.md §1), the sync account whose
+`Integration` is one row per organization: its state (docs/sync.md), the sync account whose
 identity Hearth borrows, the Google customer it is bound to, its settings and its last error.
 Every change goes through `integrations.services` (which writes an AuditEvent).
 

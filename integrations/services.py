@@ -1,4 +1,4 @@
-"""State changes of an organization's G Suite integration (PRODUCT.md §1).
+"""State changes of an organization's G Suite integration (docs/sync.md, "Integration states").
 
     not_started ──start_install (Path A)──► installing ──finalize ok──► active ◄─┐
          │                                      ▲                        │       │ recovered
@@ -11,18 +11,19 @@ Every transition runs in a transaction, writes an AuditEvent and schedules its s
 (emails, the first sync) on commit. `integration_finalize` is the check: it asks Google, through
 integrations.google, for a token and one small answer from each API Hearth uses, and maps a
 failure to one of the typed errors of integrations.errors (which it records on the integration
-before raising).
+before raising). The two transitions the sync itself makes (error, recovered) are in
+integrations.state, below the sync, which calls them.
 """
 
 import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.services import audit_record
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
@@ -37,7 +38,10 @@ from .errors import (
     NotInstalled,
     SyncAllUsersTooSoon,
 )
+from .google.client import directory_check
 from .models import Integration, SyncRun
+from .state import integration_audit, integration_locked
+from .tasks import sync_enqueue
 
 SYNC_ALL_USERS_PERIOD = timedelta(hours=24)
 
@@ -45,8 +49,6 @@ SYNC_ALL_USERS_PERIOD = timedelta(hours=24)
 def _install_patience() -> timedelta:
     """How long after an admin left for the Marketplace a 'not installed' answer means 'not yet'
     (Google applies a domain install and its delegation within minutes)."""
-    from django.conf import settings
-
     return timedelta(seconds=settings.GOOGLE_INSTALL_PATIENCE_SECONDS)
 
 
@@ -58,27 +60,6 @@ def _people_link() -> str:
     return absolute_url(reverse("person_list"))
 
 
-def integration_get_or_create(*, organization: Organization) -> Integration:
-    """The organization's integration, created in state not_started on first use."""
-    integration, _ = Integration.objects.get_or_create(organization=organization)
-    return integration
-
-
-def _locked(organization: Organization) -> Integration:
-    integration_get_or_create(organization=organization)
-    return Integration.objects.select_for_update().get(organization=organization)
-
-
-def _audit(integration: Integration, acting_user, action: str, **details) -> None:
-    audit_record(
-        organization=integration.organization,
-        acting_user=acting_user,
-        action=action,
-        target=integration,
-        details={"state": integration.state, **details},
-    )
-
-
 @transaction.atomic
 def integration_start_install(*, organization: Organization, acting_user: User) -> Integration:
     """Path A: the acting Hearth admin says they are a G Suite admin and becomes the sync account.
@@ -86,7 +67,7 @@ def integration_start_install(*, organization: Organization, acting_user: User) 
     The integration moves to installing (Step 1 / Step 2 of the wizard). Any outstanding Path B
     request is withdrawn (its link stops working).
     """
-    integration = _locked(organization)
+    integration = integration_locked(organization)
     if integration.state == Integration.State.ACTIVE:
         raise IntegrationStateError("The integration is already active.")
     integration.state = Integration.State.INSTALLING
@@ -95,7 +76,9 @@ def integration_start_install(*, organization: Organization, acting_user: User) 
     integration.request_token = ""
     integration.requested_at = None
     integration.save()
-    _audit(integration, acting_user, "integration.install_started", sync_account=acting_user.email)
+    integration_audit(
+        integration, acting_user, "integration.install_started", sync_account=acting_user.email
+    )
     return integration
 
 
@@ -103,10 +86,10 @@ def integration_start_install(*, organization: Organization, acting_user: User) 
 def integration_marketplace_opened(*, organization: Organization, acting_user: User) -> None:
     """Step 1's *Open G Suite Marketplace*: remember when, so that a finalize in the next minutes
     waits for Google to apply the install instead of failing (integration_finalize)."""
-    integration = _locked(organization)
+    integration = integration_locked(organization)
     integration.marketplace_opened_at = timezone.now()
     integration.save(update_fields=["marketplace_opened_at", "updated_at"])
-    _audit(integration, acting_user, "integration.marketplace_opened")
+    integration_audit(integration, acting_user, "integration.marketplace_opened")
 
 
 def _request_send(
@@ -122,7 +105,7 @@ def _request_send(
     integration.request_token = secrets.token_urlsafe(32)
     integration.requested_at = timezone.now()
     integration.save()
-    _audit(integration, acting_user, action, colleague=colleague.email)
+    integration_audit(integration, acting_user, action, colleague=colleague.email)
     email_send(
         template="sync_request",
         to=colleague.email,
@@ -139,8 +122,6 @@ def _request_send(
 
 
 def _help_link() -> str:
-    from django.conf import settings
-
     return absolute_url(settings.HELP_ARTICLE_URL)
 
 
@@ -153,7 +134,7 @@ def integration_request_admin(
     The integration waits for them (waiting_for_admin); they get the `sync_request` email with a
     direct finalize link carrying a fresh request token.
     """
-    integration = _locked(organization)
+    integration = integration_locked(organization)
     if integration.state == Integration.State.ACTIVE:
         raise IntegrationStateError("The integration is already active.")
     return _request_send(
@@ -166,7 +147,7 @@ def integration_change_sync_account(
     *, organization: Organization, colleague: User, acting_user: User
 ) -> Integration:
     """"Change sync account?": ask someone else; the token rotates so the old link stops working."""
-    integration = _locked(organization)
+    integration = integration_locked(organization)
     if integration.state != Integration.State.WAITING_FOR_ADMIN:
         raise IntegrationStateError("No request is waiting for a G Suite admin.")
     return _request_send(
@@ -192,13 +173,15 @@ def _error_record(
     organization: Organization, error: IntegrationError, *, acting_user, action: str
 ) -> Integration:
     with transaction.atomic():
-        integration = _locked(organization)
+        integration = integration_locked(organization)
         integration.state = Integration.State.ERROR
         integration.last_error_headline = error.headline[:300]
         integration.last_error_fix = error.fix[:500]
         integration.last_error_detail = error.detail or str(error)
         integration.save()
-        _audit(integration, acting_user, action, error=error.code, headline=error.headline)
+        integration_audit(
+            integration, acting_user, action, error=error.code, headline=error.headline
+        )
     return integration
 
 
@@ -214,8 +197,6 @@ def integration_finalize(
     to another organization raises CustomerAlreadyConnected. On success the first full sync is
     enqueued after commit and, for Path B, the asker gets the `setup_completed` email.
     """
-    from integrations.google.client import directory_check
-
     try:
         check = directory_check(subject=sync_account.email)
     except NotInstalled as error:
@@ -261,9 +242,7 @@ def integration_finalize(
 
 
 def _finalize_success(organization, *, sync_account, acting_user, check) -> Integration:
-    from integrations.sync.runs import sync_enqueue
-
-    integration = _locked(organization)
+    integration = integration_locked(organization)
     asker = integration.requested_by if integration.request_token else None
     previous_state = integration.state
     now = timezone.now()
@@ -279,7 +258,7 @@ def _finalize_success(organization, *, sync_account, acting_user, check) -> Inte
     integration.last_error_detail = ""
     integration.error_notified_at = None
     integration.save()
-    _audit(
+    integration_audit(
         integration,
         acting_user,
         "integration.finalized",
@@ -316,64 +295,15 @@ def integration_disconnect(*, organization: Organization, acting_user: User | No
     The customer id is released so that the Workspace may be connected again (here or, via
     support, elsewhere).
     """
-    integration = _locked(organization)
+    integration = integration_locked(organization)
     integration.state = Integration.State.DISCONNECTED
     integration.disconnected_at = timezone.now()
     integration.request_token = ""
     integration.google_customer_id = None
     integration.save()
-    _audit(integration, acting_user, "integration.disconnected")
+    integration_audit(integration, acting_user, "integration.disconnected")
     domains_release(organization=organization, acting_user=acting_user)
     return integration
-
-
-def integration_error_set(
-    *, organization: Organization, error: IntegrationError, acting_user: User | None = None
-) -> tuple[Integration, bool]:
-    """A sync failed in a way a person must fix: move to error; True if this starts an incident.
-
-    The caller (the sync run) emails the admins once per incident: only when the returned flag
-    is True.
-    """
-    with transaction.atomic():
-        integration = _locked(organization)
-        new_incident = integration.error_notified_at is None
-        integration.state = Integration.State.ERROR
-        integration.last_error_headline = error.headline[:300]
-        integration.last_error_fix = error.fix[:500]
-        integration.last_error_detail = error.detail or str(error)
-        if new_incident:
-            integration.error_notified_at = timezone.now()
-        integration.save()
-        _audit(integration, acting_user, "integration.sync_failed", error=error.code)
-    return integration, new_incident
-
-
-def integration_recovered(*, organization: Organization) -> tuple[Integration, bool]:
-    """A sync succeeded: leave error; True if an incident (with its email) just ended."""
-    with transaction.atomic():
-        integration = _locked(organization)
-        was_incident = integration.error_notified_at is not None
-        was_error = integration.state == Integration.State.ERROR
-        integration.last_synced_at = timezone.now()
-        fields = ["last_synced_at", "updated_at"]
-        if was_error or was_incident:
-            integration.state = Integration.State.ACTIVE
-            integration.last_error_headline = ""
-            integration.last_error_fix = ""
-            integration.last_error_detail = ""
-            integration.error_notified_at = None
-            fields += [
-                "state",
-                "last_error_headline",
-                "last_error_fix",
-                "last_error_detail",
-                "error_notified_at",
-            ]
-        integration.save(update_fields=fields)
-        if was_error:
-            _audit(integration, None, "integration.recovered")
-    return integration, was_incident
 
 
 class _Unchanged:
@@ -399,7 +329,7 @@ def integration_settings_update(
     """Change the sync settings (scope, safety threshold, schedule, nested groups); a setting
     not passed keeps its value. `deactivation_threshold=None` goes back to the default rule."""
     with transaction.atomic():
-        integration = _locked(organization)
+        integration = integration_locked(organization)
         changes = {}
         for name, value in (
             ("org_units_included", org_units_included),
@@ -413,7 +343,9 @@ def integration_settings_update(
                 setattr(integration, name, value)
         if changes:
             integration.save()
-            _audit(integration, acting_user, "integration.settings_changed", changes=changes)
+            integration_audit(
+                integration, acting_user, "integration.settings_changed", changes=changes
+            )
     return integration
 
 
@@ -438,11 +370,9 @@ def sync_all_users_start(*, organization: Organization, acting_user: User) -> Sy
     Raises SyncAllUsersTooSoon (with `allowed_at`) when used again too soon, and
     IntegrationStateError when the integration does not sync.
     """
-    from integrations.sync.runs import sync_enqueue
-
     with transaction.atomic():
         # The integration row lock serialises two clicks: the second sees the first's run.
-        integration = _locked(organization)
+        integration = integration_locked(organization)
         if not integration.is_syncing:
             raise IntegrationStateError("G Suite sync is not active for this organization.")
         allowed_at = sync_all_users_allowed_at(organization=organization)
@@ -453,5 +383,5 @@ def sync_all_users_start(*, organization: Organization, acting_user: User) -> Sy
             trigger=SyncRun.Trigger.SYNC_ALL,
             requested_by=acting_user,
         )
-        _audit(integration, acting_user, "integration.sync_all_users", run=run.pk)
+        integration_audit(integration, acting_user, "integration.sync_all_users", run=run.pk)
     return run

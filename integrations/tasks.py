@@ -1,13 +1,123 @@
-"""Celery tasks of the G Suite sync. Thin: they take ids and call integrations.sync.runs.
+"""Putting sync runs in the queue, and the Celery tasks that take them out.
+
+The top of the sync's one-way chain (services → tasks → runs → engine → notify → state):
+- `sync_enqueue` records a queued run (integrations.sync.runs.sync_run_create) and sends its id
+  to a worker after commit; the integration's services call it (finalize, Sync All Users).
+- `sync_schedule_due` (the beat task of the same name, every minute) resumes runs whose worker
+  died — their lease expired — and enqueues a full sync of each syncing organization whose
+  interval has elapsed and that has no run queued or running.
+- The tasks themselves are thin: they take ids and call integrations.sync.runs.
 
 All are `acks_late` with reject-on-worker-lost: a worker killed mid-run gets its message
 redelivered, and the run's lock lease and status make the redelivery safe (a finished run is a
 no-op; a run whose lease expired is executed again from the start — every step is idempotent).
 """
 
-from celery import shared_task
+from datetime import timedelta
+from functools import partial
 
-from integrations.sync import runs
+import structlog
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from organizations.models import Organization
+
+from .models import Integration, SyncLock, SyncRun
+from .sync import runs
+
+logger = structlog.get_logger(__name__)
+
+# A queued run older than this (its message lost) no longer holds back the schedule.
+QUEUED_STALE_AFTER = timedelta(hours=1)
+# A run whose workers keep dying is given up after this many attempts.
+MAX_ATTEMPTS = 3
+
+
+def sync_enqueue(
+    *,
+    organization: Organization,
+    trigger: str,
+    requested_by=None,
+    mode: str = SyncRun.Mode.FULL,
+) -> SyncRun:
+    """Record a queued run and start it in the background once the transaction commits."""
+    run = runs.sync_run_create(
+        organization=organization, trigger=trigger, mode=mode, requested_by=requested_by
+    )
+    transaction.on_commit(partial(sync_run_execute.delay, run.pk))
+    return run
+
+
+def sync_schedule_due(*, now=None) -> list[SyncRun]:
+    """Every minute: resume runs whose worker died, and enqueue a full sync for each syncing
+    organization whose interval has elapsed. Returns the runs resumed or enqueued.
+
+    An organization with a run queued or running gets no new one (no pile-up behind a slow
+    run); the interval counts from the last run's request.
+    """
+    now = now or timezone.now()
+    integrations = Integration.objects.filter(
+        state__in=[Integration.State.ACTIVE, Integration.State.ERROR]
+    ).values_list("organization_id", "sync_interval_minutes")
+    locked = set(
+        SyncLock.objects.exclude(holder="")
+        .filter(expires_at__gte=now)
+        .values_list("organization_id", flat=True)
+    )
+    started = _resume_orphans(locked=locked, now=now)
+    busy = locked | {run.organization_id for run in started}
+    busy |= set(
+        SyncRun.objects.filter(
+            status=SyncRun.Status.QUEUED, created_at__gte=now - QUEUED_STALE_AFTER
+        ).values_list("organization_id", flat=True)
+    )
+    for organization_id, interval in integrations:
+        if organization_id in busy:
+            continue
+        last = (
+            SyncRun.objects.filter(organization_id=organization_id)
+            .exclude(status=SyncRun.Status.SKIPPED)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is not None and last + timedelta(minutes=interval) > now:
+            continue
+        with transaction.atomic():
+            started.append(
+                sync_enqueue(
+                    organization=Organization(pk=organization_id),
+                    trigger=SyncRun.Trigger.SCHEDULE,
+                )
+            )
+    return started
+
+
+def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
+    """Runs left *running* with no live lease (their worker died or stalled): started again as a
+    new attempt, or — after MAX_ATTEMPTS — closed as failed so that they neither block the
+    schedule nor lie."""
+    resumed = []
+    orphans = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(
+        organization_id__in=locked
+    )
+    for run in orphans:
+        if run.attempt >= MAX_ATTEMPTS:
+            SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+                status=SyncRun.Status.FAILED,
+                finished_at=now,
+                error_class="WorkerLost",
+                error_message=(
+                    f"The worker stopped mid-run {run.attempt} times; the next run completes "
+                    "the work."
+                ),
+            )
+            continue
+        logger.warning("sync_run_resumed", run_id=run.pk, attempt=run.attempt)
+        transaction.on_commit(partial(sync_run_execute.delay, run.pk))
+        resumed.append(run)
+    return resumed
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -15,7 +125,12 @@ def sync_run_execute(run_id: int) -> None:
     runs.sync_run_execute(run_id=run_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def sync_schedule_due() -> None:
-    """Every minute: enqueue a full sync of each organization whose interval has elapsed."""
-    runs.sync_schedule_due()
+@shared_task(
+    name="integrations.tasks.sync_schedule_due",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def sync_schedule_due_task() -> None:
+    """Every minute (config/periodic_tasks.py): the schedule."""
+    sync_schedule_due()

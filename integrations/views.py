@@ -2,7 +2,7 @@
 
 Pages and the service each one calls (integrations/services.py owns every state change):
 
-    home            the card, in the integration's state (PRODUCT.md §1)
+    home            the card, in the integration's state (docs/sync.md, "Integration states")
     install         "Are you a G Suite administrator?"
     start     POST  *I am a G Suite admin* -> integration_start_install   (Path A)
     ask             *Ask a G Suite admin*  -> integration_request_admin   (Path B)
@@ -39,7 +39,7 @@ from .models import Integration, SyncRun
 
 State = Integration.State
 
-# The card each state shows (PRODUCT.md §1); the waiting card turns into Finalize for the colleague.
+# The card each state shows (docs/sync.md); the waiting card turns into Finalize for the colleague.
 CARD_BY_STATE = {
     State.NOT_STARTED: "install",
     State.DISCONNECTED: "install",
@@ -230,6 +230,23 @@ def finalize_link(request, token: str):
     return redirect("integrations:home")
 
 
+def finalize_as_sync_account(request) -> IntegrationError | None:
+    """The panel's one finalize: the signed-in Hearth admin becomes the sync account once Google
+    confirms their rights (services.integration_finalize). Step 2 of the wizard and *Change
+    sync account?* on the G Suite settings page both post to views that call this, and show
+    its outcome each in their own place; None is success. A transition the integration's state
+    does not allow raises IntegrationStateError."""
+    try:
+        services.integration_finalize(
+            organization=request.organization,
+            sync_account=request.user,
+            acting_user=request.user,
+        )
+    except IntegrationError as error:
+        return error
+    return None
+
+
 @organization_admin_required
 def step_1(request):
     integration = _integration(request)
@@ -259,16 +276,10 @@ def step_2(request):
     error = None
     if request.method == "POST":
         try:
-            services.integration_finalize(
-                organization=request.organization,
-                sync_account=request.user,
-                acting_user=request.user,
-            )
-        except IntegrationError as exc:
-            error = exc
+            error = finalize_as_sync_account(request)
         except IntegrationStateError:
             return redirect("integrations:home")
-        else:
+        if error is None:
             if request.htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = reverse("integrations:done")

@@ -9,10 +9,11 @@ Flow:
 2. The invited person opens the link; `invitation_pending_get` finds the invitation by the token's
    hash, or says why it cannot be used (unknown, used, replaced, expired, or the address now
    belongs elsewhere: a domain connected by another organization since, or a person there).
-3. `invitation_accept` creates the person as a Hearth admin — or promotes the organization's
-   existing account with that address, e.g. a member synced from Google — sets their password and
-   names, and marks the address as verified: the link arrived in that mailbox, which is the proof
-   allauth would otherwise ask for.
+3. `invitation_accept` creates the person — or takes the organization's existing account with
+   that address, e.g. a member synced from Google — sets their password and names, makes them a
+   Hearth admin through the roles service (access.roles) and marks the address as verified: the
+   link arrived in that mailbox, which is the proof allauth would otherwise ask for. Every write
+   to the person is usermanagement's (usermanagement.services).
 
 An address that belongs to another organization is refused with one neutral message whatever
 the reason, after the same lookups: the refusal must not tell one organization whether another
@@ -23,18 +24,19 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from access.roles import person_admin_grant
 from audit.services import audit_record
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
 from organizations.selectors import email_domain_blocked
 from usermanagement.models import User
+from usermanagement.services import person_create, person_credentials_set, person_email_verified
 
 from .models import Invitation
 
@@ -183,24 +185,20 @@ def invitation_accept(*, token: str, password: str, first_name: str, last_name: 
         raise InvitationError(f"Your {settings.PRODUCT_NAME} account is deactivated.")
     created = person is None
     if created:
-        person = User(organization=organization, email=invitation.email)
-    person.first_name = first_name.strip() or person.first_name
-    person.last_name = last_name.strip() or person.last_name
-    person.role = User.Role.ADMIN
-    person.status = User.Status.ACTIVE
-    person.set_password(password)
-    person.save()
-    address = EmailAddress.objects.filter(user=person, email__iexact=person.email).first()
-    if address is None:
-        EmailAddress.objects.create(
-            user=person,
-            email=person.email,
-            verified=True,
-            primary=not EmailAddress.objects.filter(user=person, primary=True).exists(),
+        person = person_create(
+            organization=organization,
+            email=invitation.email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            acting_user=None,
         )
-    elif not address.verified:
-        address.verified = True
-        address.save(update_fields=["verified"])
+    else:
+        person_credentials_set(
+            person=person, password=password, first_name=first_name, last_name=last_name
+        )
+    person = person_admin_grant(organization=organization, person=person, acting_user=person)
+    person_email_verified(person=person)
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = person
     invitation.save(update_fields=["accepted_at", "accepted_user"])

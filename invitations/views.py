@@ -2,26 +2,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 
+from config.redirects import safe_next
 from organizations.tenancy import organization_admin_required
 
 from .forms import InvitationAcceptForm, InvitationForm
 from .services import InvitationError, invitation_accept, invitation_pending_get, invitation_send
 
 
-def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if allowed else ""
-
-
 @organization_admin_required
 def invitation_create(request):
     """Invite a colleague to become a Hearth admin (linked from the wizard's Path B)."""
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from organizations.models import Organization
@@ -42,8 +42,6 @@ class SeatsUsage:
 
 def seats_usage(*, organization: Organization) -> SeatsUsage:
     """Used / total seats and the length of the waiting line (one query)."""
-    from django.db.models import Count, Q
-
     counts = PersonLicense.objects.filter(organization=organization).aggregate(
         used=Count("pk", filter=Q(state=PersonLicense.State.LICENSED)),
         waiting=Count(

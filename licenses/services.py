@@ -39,6 +39,9 @@ from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
 from usermanagement.models import Group, GroupMembership, User
+from usermanagement.rules import last_admin_kept
+from usermanagement.selectors import admins_active
+from usermanagement.services import people_sessions_end
 
 from .models import LicensePolicy, PersonLicense, SeatAlert
 
@@ -362,11 +365,7 @@ def _alerts_check(organization: Organization, *, used: int, total: int) -> list[
             for kind in new
         ]
     )
-    admins = list(
-        User.objects.filter(
-            organization=organization, role=User.Role.ADMIN, status=User.Status.ACTIVE
-        ).values_list("email", flat=True)
-    )
+    admins = list(admins_active(organization=organization).values_list("email", flat=True))
     waiting = PersonLicense.objects.filter(
         organization=organization, state=UNLICENSED, waiting_since__isnull=False
     ).count()
@@ -514,11 +513,11 @@ def license_unassign(
                     person__status=User.Status.ACTIVE,
                 )
                 .exclude(person_id__in=leaving_admins)
-                .exists()
+                .count()
             )
-            if not remaining:
-                # Keep one admin's seat (the acting admin's if possible) and do the rest.
-                keep = acting_user.pk if acting_user.pk in leaving_admins else min(leaving_admins)
+            # Keep one admin's seat (the acting admin's if possible) and do the rest.
+            keep = last_admin_kept(leaving_admins, remaining=remaining, prefer=acting_user.pk)
+            if keep is not None:
                 rows = [row for row in rows if row[1] != keep]
                 result.kept = keep
                 if not rows:
@@ -538,9 +537,7 @@ def license_unassign(
             updated_at=now,
         )
         # Without a seat a person cannot use Hearth: end their sessions now.
-        User.objects.filter(pk__in=[row[1] for row in rows]).update(
-            session_generation=F("session_generation") + 1
-        )
+        people_sessions_end(pks=[row[1] for row in rows])
         audit_record_rows(
             organization=organization,
             acting_user=acting_user,

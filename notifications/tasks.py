@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from notifications.services import EmailDeliveryDeferred, email_log_deliver
+from notifications.delivery import EmailDeliveryDeferred, email_log_deliver
 
 EMAIL_MAX_RETRIES = 5
 

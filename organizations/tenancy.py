@@ -10,6 +10,7 @@ id exists.
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
@@ -41,8 +42,6 @@ def _require(check: Callable) -> Callable:
         def wrapped(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
                 return redirect_to_login(request.get_full_path())
             if request.organization is None or not check(user):
                 raise PermissionDenied

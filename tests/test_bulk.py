@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import is_password_usable
 from audit.models import AuditEvent
 from config.bulk import records_insert
 from tests.organizations.factories import OrganizationFactory
-from usermanagement import directory
+from usermanagement import services as directory
 from usermanagement.models import User
 
 

@@ -82,7 +82,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
 
-    # --- G Suite (written only by the sync, usermanagement/directory.py) --------------------
+    # --- G Suite (written only by the sync, through usermanagement.services) ----------------
     google_id = models.CharField(max_length=32, null=True, blank=True)
     google_etag = models.CharField(max_length=64, blank=True)
     google_state = models.CharField(

@@ -59,7 +59,7 @@ def run(ctx) -> dict:
 
     from integrations.models import Integration, SyncRun
     from integrations.services import integration_disconnect
-    from integrations.sync.runs import sync_enqueue, sync_schedule_due
+    from integrations.tasks import sync_enqueue, sync_schedule_due
 
     env, scale = ctx.env, ctx.scale[KEY]
     env.sandbox_start()

@@ -47,12 +47,14 @@ INSTALLED_APPS = [
     "integrations",
     "invitations",
     "licenses",
-    "googlesandbox",
+    "access",
+    "panel",
+    "startup",
 ]
+# The Google emulator (googlesandbox) is installed by local.py and test.py only: production
+# never installs, migrates or routes an app that mints Google tokens.
 
 MIDDLEWARE = [
-    # First: requests served by the sandbox server resolve against the sandbox's URLconf.
-    "googlesandbox.middleware.SandboxRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Per-request headers (the referrer policy of secret URLs, the sandbox's CSP exemption):
@@ -84,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "organizations.context_processors.hearth",
+                "panel.context_processors.hearth",
             ],
         },
     },
@@ -143,15 +145,15 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_ADAPTER = "usermanagement.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "usermanagement.forms.OrganizationSignupForm"}
+ACCOUNT_ADAPTER = "access.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "access.forms.OrganizationSignupForm"}
 # Sign-in rate limits (allauth's defaults, stated): failed sign-ins per client IP, and per
 # account — the limit that stops guessing one person's password from many addresses. Counted in
 # the cache, which production requires to be shared (Redis) so that every process counts.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key", "login": "30/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{PRODUCT_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-SOCIALACCOUNT_ADAPTER = "usermanagement.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "access.adapters.SocialAccountAdapter"
 
 # --- Google (the sandbox stands in for Google in local runs and tests) -----------------------
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=8001)

@@ -28,3 +28,8 @@ from .base import *  # noqa: E402,F403
 
 # Serve static files straight from STATICFILES_DIRS; no collectstatic needed locally.
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# The offline Google emulator, served by its own server (`manage.py sandbox serve`, the tests'
+# fixture) on its own URLconf; its routing middleware goes first. Never in production.py.
+INSTALLED_APPS = [*INSTALLED_APPS, "googlesandbox"]  # noqa: F405
+MIDDLEWARE = ["googlesandbox.middleware.SandboxRoutingMiddleware", *MIDDLEWARE]  # noqa: F405

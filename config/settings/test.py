@@ -21,3 +21,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Tasks are sent to the real broker; tests that need a worker start one (see tests/test_celery).
 CELERY_TASK_ALWAYS_EAGER = False
+
+# The offline Google emulator, served by its own server (`manage.py sandbox serve`, the tests'
+# fixture) on its own URLconf; its routing middleware goes first. Never in production.py.
+INSTALLED_APPS = [*INSTALLED_APPS, "googlesandbox"]  # noqa: F405
+MIDDLEWARE = ["googlesandbox.middleware.SandboxRoutingMiddleware", *MIDDLEWARE]  # noqa: F405

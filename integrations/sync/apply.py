@@ -5,7 +5,7 @@ Flow for people (`UserSync`):
    status, email, admin?) plus the emails in use and the unbound accounts that may be adopted.
 2. `page` plans one page (planning.user_step) against the index — loading the full synced
    fields only of people whose etag changed, in one query — and applies creates, adoptions,
-   updates and restorations at once through usermanagement.directory (constant queries per
+   updates and restorations at once through usermanagement.services (constant queries per
    page), recording SyncChange rows. Unchanged people cost nothing. Set aside before writing:
    an address Hearth cannot use, and an address an account of another organization holds
    (skipped with the reason, a SyncConflict row for support — never a failed run). A batch the
@@ -30,7 +30,7 @@ a run that lost its lock raises there and writes nothing more. In a dry run noth
 the same decisions are only counted on the run.
 
 The bulk writes of a first sync — a person per user, a GroupMembership row per member (both
-through usermanagement.directory) and a SyncChange row per change — are plain rows written by
+through usermanagement.services) and a SyncChange row per change — are plain rows written by
 config.bulk: PostgreSQL's COPY, `bulk_create` on other databases.
 """
 
@@ -48,7 +48,7 @@ from django.utils import timezone
 from config.bulk import rows_insert
 from licenses.services import seats_reconcile
 from organizations.models import ConnectedDomain
-from usermanagement import directory
+from usermanagement import services as directory
 from usermanagement.models import Group, GroupMembership, User
 
 from ..models import Integration, SyncChange, SyncConflict, SyncRun

@@ -7,19 +7,15 @@ from django.urls import NoReverseMatch, reverse
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
-from usermanagement.models import User
+from usermanagement.selectors import admins_active
 
 from ..errors import IntegrationError
 from ..models import SyncRun
-from ..services import integration_error_set, integration_recovered
+from ..state import integration_error_set, integration_recovered
 
 
 def _admins(organization: Organization) -> list[str]:
-    return list(
-        User.objects.filter(
-            organization=organization, role=User.Role.ADMIN, status=User.Status.ACTIVE
-        ).values_list("email", flat=True)
-    )
+    return list(admins_active(organization=organization).values_list("email", flat=True))
 
 
 def _link(name: str, fallback: str) -> str:

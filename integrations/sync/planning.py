@@ -15,15 +15,17 @@ Flow of a full run (integrations/sync/engine.py drives it, apply.py writes):
    memberships per group by `members_step` (direct members), then `flatten` derives inherited
    memberships through nested groups when the integration says so.
 
-Identity rules (PRODUCT.md §2) live here: keyed on Google ids; adoption by email only of an
-unbound, non-archived account; Google's state is remembered apart from Hearth's status, so a
-decision not to follow it (last admin kept, held plan rejected) is not re-proposed each run.
+Identity rules (docs/sync.md, "Identity") live here: keyed on Google ids; adoption by email only
+of an unbound, non-archived account; Google's state is remembered apart from Hearth's status, so
+a decision not to follow it (last admin kept, held plan rejected) is not re-proposed each run.
 """
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from usermanagement.rules import last_admin_kept
 
 # Google states, the same values as usermanagement.models.GoogleState (kept literal: pure code).
 ACTIVE, SUSPENDED, DELETED, MISSING = "active", "suspended", "deleted", "missing"
@@ -381,16 +383,15 @@ def removals_over(*, proposed: Removals, recent: Removals, limits: Removals) -> 
 def last_admin_keep(
     removals: list[tuple[LocalUser, Transition]], *, active_admins: int, prefer_pk: int | None
 ) -> set[int]:
-    """pks of admins a removal set must keep so that one active Hearth admin remains."""
+    """pks of admins a removal set must keep so that one active Hearth admin remains (the rule
+    is usermanagement.rules.last_admin_kept; the sync account is the one kept, if it leaves)."""
     leaving = [
-        local
+        local.pk
         for local, step in removals
         if local.is_admin and local.status == STATUS_ACTIVE and step.kind in REMOVAL_KINDS
     ]
-    if not leaving or active_admins - len(leaving) >= 1:
-        return set()
-    leaving.sort(key=lambda local: (local.pk != prefer_pk, local.pk))
-    return {leaving[0].pk}
+    kept = last_admin_kept(leaving, remaining=active_admins - len(leaving), prefer=prefer_pk)
+    return set() if kept is None else {kept}
 
 
 # --- groups ------------------------------------------------------------------------------------

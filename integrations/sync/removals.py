@@ -10,7 +10,7 @@ Flow (the engine calls it once every listing completed, under the run's lease):
    surely as one mass deletion — and a one-person run of real-time sync is judged like a full
    one. Removals an admin approved in a review do not count: a person decided them.
 3. `removals_settle` applies all of them, or holds all of them for review: SyncChange rows with
-   applied=False and the entries of SyncRun.held_removals that integrations.sync_review approves
+   applied=False and the entries of SyncRun.held_removals that integrations.sync.review approves
    or rejects. A held run removes nobody, no group and no membership; its creates and updates
    (safe) were applied as the pages came.
 """

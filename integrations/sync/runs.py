@@ -1,10 +1,11 @@
-"""Sync runs: enqueue, lock, execute, record.
+"""Sync runs: create, lock, execute, record.
 
 Flow:
-1. `sync_enqueue` writes a SyncRun (queued) and sends its id to the worker after commit
-   (`integrations.tasks.sync_run_execute`). The schedule (`sync_schedule_due`, every minute)
-   enqueues one run per active organization whose interval has elapsed and that has no run
-   queued or running.
+1. `sync_run_create` writes a SyncRun (queued) — the one place runs are created. Sending runs
+   to the workers is integrations.tasks' job, one step up the chain: `sync_enqueue` sends a new
+   run's id after commit (`integrations.tasks.sync_run_execute`); the schedule
+   (`sync_schedule_due`, every minute) enqueues one run per active organization whose interval
+   has elapsed and that has no run queued or running, and resumes runs whose worker died.
 2. `sync_run_execute` claims the organization's lock (`SyncLock`): a conditional UPDATE that
    succeeds only if the lock is free or its lease expired — the same on PostgreSQL and SQLite,
    across processes. A run that cannot claim it is recorded as *skipped* (unless the holder is
@@ -30,18 +31,17 @@ import socket
 import threading
 import uuid
 from datetime import timedelta
-from functools import partial
 
 import structlog
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from organizations.models import Organization
 
-from ..models import Integration, SyncLock, SyncRun
+from ..models import SyncLock, SyncRun
 from .engine import LockLost, sync_execute
 
 logger = structlog.get_logger(__name__)
@@ -50,107 +50,6 @@ logger = structlog.get_logger(__name__)
 # 2 minutes by default): a dead worker's run is resumed at most a schedule tick after it ends.
 LOCK_LEASE = timedelta(seconds=settings.SYNC_LOCK_LEASE_SECONDS)
 HEARTBEAT_SECONDS = max(1.0, settings.SYNC_LOCK_LEASE_SECONDS / 6)
-# A queued run older than this (its message lost) no longer holds back the schedule.
-QUEUED_STALE_AFTER = timedelta(hours=1)
-# A run whose workers keep dying is given up after this many attempts.
-MAX_ATTEMPTS = 3
-
-
-# --- enqueue -----------------------------------------------------------------------------------
-
-
-def sync_enqueue(
-    *,
-    organization: Organization,
-    trigger: str,
-    requested_by=None,
-    mode: str = SyncRun.Mode.FULL,
-) -> SyncRun:
-    """Record a queued run and start it in the background once the transaction commits."""
-    from integrations.tasks import sync_run_execute
-
-    run = SyncRun.objects.create(
-        organization=organization,
-        trigger=trigger,
-        mode=mode,
-        status=SyncRun.Status.QUEUED,
-        requested_by=requested_by,
-    )
-    transaction.on_commit(partial(sync_run_execute.delay, run.pk))
-    return run
-
-
-def sync_schedule_due(*, now=None) -> list[SyncRun]:
-    """Every minute: resume runs whose worker died, and enqueue a full sync for each syncing
-    organization whose interval has elapsed. Returns the runs resumed or enqueued.
-
-    An organization with a run queued or running gets no new one (no pile-up behind a slow
-    run); the interval counts from the last run's request.
-    """
-    now = now or timezone.now()
-    integrations = Integration.objects.filter(
-        state__in=[Integration.State.ACTIVE, Integration.State.ERROR]
-    ).values_list("organization_id", "sync_interval_minutes")
-    locked = set(
-        SyncLock.objects.exclude(holder="")
-        .filter(expires_at__gte=now)
-        .values_list("organization_id", flat=True)
-    )
-    runs = _resume_orphans(locked=locked, now=now)
-    busy = locked | {run.organization_id for run in runs}
-    busy |= set(
-        SyncRun.objects.filter(
-            status=SyncRun.Status.QUEUED, created_at__gte=now - QUEUED_STALE_AFTER
-        ).values_list("organization_id", flat=True)
-    )
-    for organization_id, interval in integrations:
-        if organization_id in busy:
-            continue
-        last = (
-            SyncRun.objects.filter(organization_id=organization_id)
-            .exclude(status=SyncRun.Status.SKIPPED)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        if last is not None and last + timedelta(minutes=interval) > now:
-            continue
-        with transaction.atomic():
-            runs.append(
-                sync_enqueue(
-                    organization=Organization(pk=organization_id),
-                    trigger=SyncRun.Trigger.SCHEDULE,
-                )
-            )
-    return runs
-
-
-def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
-    """Runs left *running* with no live lease (their worker died or stalled): started again as a
-    new attempt, or — after MAX_ATTEMPTS — closed as failed so that they neither block the
-    schedule nor lie."""
-    from integrations.tasks import sync_run_execute
-
-    resumed = []
-    orphans = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exclude(
-        organization_id__in=locked
-    )
-    for run in orphans:
-        if run.attempt >= MAX_ATTEMPTS:
-            SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
-                status=SyncRun.Status.FAILED,
-                finished_at=now,
-                error_class="WorkerLost",
-                error_message=(
-                    f"The worker stopped mid-run {run.attempt} times; the next run completes "
-                    "the work."
-                ),
-            )
-            continue
-        logger.warning("sync_run_resumed", run_id=run.pk, attempt=run.attempt)
-        transaction.on_commit(partial(sync_run_execute.delay, run.pk))
-        resumed.append(run)
-    return resumed
 
 
 # --- the lock ----------------------------------------------------------------------------------
@@ -219,8 +118,6 @@ class _Heartbeat(threading.Thread):
         self.lost = threading.Event()
 
     def run(self) -> None:
-        from django.db import connection
-
         try:
             while not self.stopped.wait(HEARTBEAT_SECONDS):
                 if not lock_renew(
@@ -245,6 +142,24 @@ def _holder_prefix(run_id: int) -> str:
 
 
 # --- execute -----------------------------------------------------------------------------------
+
+
+def sync_run_create(
+    *,
+    organization: Organization,
+    trigger: str,
+    mode: str = SyncRun.Mode.FULL,
+    requested_by=None,
+) -> SyncRun:
+    """Record a queued run: the one place a SyncRun is created (integrations.tasks.sync_enqueue
+    sends it to a worker; sync_run_now executes it here)."""
+    return SyncRun.objects.create(
+        organization=organization,
+        trigger=trigger,
+        mode=mode,
+        status=SyncRun.Status.QUEUED,
+        requested_by=requested_by,
+    )
 
 
 def sync_run_execute(*, run_id: int) -> SyncRun | None:
@@ -327,11 +242,7 @@ def sync_run_now(
     requested_by=None,
 ) -> SyncRun:
     """Run a sync in this process (commands, support, tests) with the same lock and records."""
-    run = SyncRun.objects.create(
-        organization=organization,
-        trigger=trigger,
-        mode=mode,
-        status=SyncRun.Status.QUEUED,
-        requested_by=requested_by,
+    run = sync_run_create(
+        organization=organization, trigger=trigger, mode=mode, requested_by=requested_by
     )
     return sync_run_execute(run_id=run.pk)

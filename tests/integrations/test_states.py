@@ -1,10 +1,10 @@
-"""The integration's state machine (PRODUCT.md §1) without Google: every transition audited."""
+"""The integration's state machine (docs/sync.md) without Google: every transition audited."""
 
 import pytest
 from django.core import mail
 
 from audit.models import AuditEvent
-from integrations import services
+from integrations import services, state
 from integrations.errors import IntegrationStateError, SyncAllUsersTooSoon
 from integrations.models import Integration, SyncRun
 from notifications.models import EmailLog
@@ -41,9 +41,9 @@ def actions(organization):
 
 
 def test_a_new_organization_starts_not_started(organization):
-    integration = services.integration_get_or_create(organization=organization)
+    integration = state.integration_get_or_create(organization=organization)
     assert integration.state == State.NOT_STARTED
-    assert services.integration_get_or_create(organization=organization).pk == integration.pk
+    assert state.integration_get_or_create(organization=organization).pk == integration.pk
     assert integration.sync_interval_minutes == 15
     assert integration.flatten_nested_groups is True
 
@@ -137,7 +137,7 @@ def test_disconnect_keeps_data_and_stops_schedules(organization, admin):
     assert integration.google_customer_id is None
     person.refresh_from_db()
     assert person.status == person.Status.ACTIVE
-    from integrations.sync.runs import sync_schedule_due
+    from integrations.tasks import sync_schedule_due
 
     assert sync_schedule_due() == []
     assert actions(organization) == ["integration.disconnected"]
@@ -165,7 +165,7 @@ def test_sync_all_users_needs_an_active_integration(organization, admin):
 
 
 def test_schedule_enqueues_only_due_organizations(organization, admin):
-    from integrations.sync.runs import sync_schedule_due
+    from integrations.tasks import sync_schedule_due
 
     Integration.objects.create(organization=organization, state=State.ACTIVE)
     other = OrganizationFactory()

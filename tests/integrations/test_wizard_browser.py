@@ -16,8 +16,8 @@ from django.core import mail
 
 from integrations.models import Integration, SyncRun
 from integrations.sync.runs import sync_run_execute
+from notifications.delivery import email_log_deliver
 from notifications.models import EmailLog
-from notifications.services import email_log_deliver
 from tests.conftest import screenshot
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import TEST_PASSWORD, AdminFactory

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from access.signin import sign_in_refusal
 from audit.models import AuditEvent
 from licenses import selectors, services
 from licenses.models import PersonLicense, SeatAlert
@@ -12,7 +13,6 @@ from notifications.models import EmailLog
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory, UserFactory
 from usermanagement.models import User
-from usermanagement.signin import sign_in_refusal
 
 pytestmark = pytest.mark.django_db
 

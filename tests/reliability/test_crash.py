@@ -20,8 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from integrations.models import SyncChange, SyncLock, SyncRun
-from integrations.sync import runs
-from integrations.tasks import sync_run_execute
+from integrations.tasks import sync_run_execute, sync_schedule_due
 from usermanagement.models import Group, User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +127,7 @@ def test_a_worker_killed_mid_sync_is_resumed_and_converges(connected, workers, m
     assert not Group.objects.filter(organization=organization).exists()
 
     # Nothing happens while the dead worker's lease is live ...
-    assert runs.sync_schedule_due() == []
+    assert sync_schedule_due() == []
     # ... and at the first schedule tick after it ran out, the run is resumed on a worker.
     wait_for(
         lambda: SyncLock.objects.filter(
@@ -147,7 +146,7 @@ def test_a_worker_killed_mid_sync_is_resumed_and_converges(connected, workers, m
         ),
     )
     workers.start()
-    resumed = runs.sync_schedule_due()
+    resumed = sync_schedule_due()
     assert [r.pk for r in resumed] == [run.pk] and len(dispatched) == 1
 
     wait_for(

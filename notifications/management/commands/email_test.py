@@ -7,8 +7,9 @@ worker's state is in doubt.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from notifications.delivery import email_log_deliver
 from notifications.models import EmailLog
-from notifications.services import email_log_deliver, email_logs_create, email_send
+from notifications.services import email_logs_create, email_send
 
 
 class Command(BaseCommand):

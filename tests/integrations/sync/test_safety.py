@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from integrations.google import client as google_client_module
 from integrations.models import Integration, SyncChange, SyncRun
 from integrations.sync import apply as sync_apply
-from integrations.sync.runs import sync_enqueue, sync_run_execute
-from integrations.sync_review import sync_plan_approve, sync_plan_reject
+from integrations.sync.review import sync_plan_approve, sync_plan_reject
+from integrations.sync.runs import sync_run_execute
+from integrations.tasks import sync_enqueue
 from notifications.models import EmailLog
 from usermanagement.models import Group, GroupMembership
 

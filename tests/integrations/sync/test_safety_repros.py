@@ -22,6 +22,7 @@ from django.utils import timezone
 from integrations.models import Integration, SyncChange, SyncConflict, SyncLock, SyncRun
 from integrations.sync import runs
 from integrations.sync.apply import UserSync
+from integrations.tasks import sync_schedule_due
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import UserFactory
 from usermanagement.models import Group, GroupMembership, User
@@ -221,7 +222,7 @@ def test_a_run_whose_worker_died_is_resumed_by_the_schedule(connected):
         defaults={"holder": f"run-{run.pk}@dead:1:x", "expires_at": timezone.now()},
     )
 
-    resumed = runs.sync_schedule_due(now=timezone.now() + timedelta(seconds=5))
+    resumed = sync_schedule_due(now=timezone.now() + timedelta(seconds=5))
 
     assert [r.pk for r in resumed] == [run.pk]
     run.refresh_from_db()

@@ -1,0 +1,65 @@
+"""Seed the demo organization for `make run` — only what is absent — and print the login."""
+
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from access.roles import person_admin_grant
+from organizations.models import Organization
+from organizations.services import organization_create
+from usermanagement.models import User
+from usermanagement.services import person_create, person_credentials_set, person_email_verified
+
+DEMO_ORGANIZATION = "Acme"
+DEMO_DOMAIN = "acme.example"
+DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+PASSWORD_FILE = settings.BASE_DIR / ".local" / "demo-admin-password"
+
+
+def _demo_password() -> tuple[str, bool]:
+    """The demo admin's password, generated once and kept in a git-ignored file."""
+    if PASSWORD_FILE.exists():
+        return PASSWORD_FILE.read_text().strip(), False
+    PASSWORD_FILE.parent.mkdir(exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    PASSWORD_FILE.write_text(password + "\n")
+    PASSWORD_FILE.chmod(0o600)
+    return password, True
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization Acme and its Hearth admin when absent; print the login."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        organization = Organization.objects.filter(primary_domain=DEMO_DOMAIN).first()
+        if organization is None:
+            organization = organization_create(
+                name=DEMO_ORGANIZATION, primary_domain=DEMO_DOMAIN, seats_purchased=500
+            )
+        password, new_password = _demo_password()
+        admin = User.objects.filter(email__iexact=DEMO_ADMIN_EMAIL).first()
+        if admin is None:
+            # no name: it comes from the Google directory with the first sync
+            admin = person_create(
+                organization=organization,
+                email=DEMO_ADMIN_EMAIL,
+                password=password,
+                acting_user=None,
+            )
+            admin = person_admin_grant(organization=organization, person=admin, acting_user=None)
+        elif new_password:
+            # The password file was deleted: the new password must work.
+            person_credentials_set(person=admin, password=password)
+        person_email_verified(person=admin)
+        site = settings.SITE_URL
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n"
+                f"  {settings.PRODUCT_NAME} is starting at {site}\n"
+                f"  Sign in as {DEMO_ADMIN_EMAIL} with password {password}\n"
+                f"  Google sandbox console: http://127.0.0.1:{settings.SANDBOX_PORT}/console/\n"
+            )
+        )
