@@ -87,11 +87,15 @@ def test_path_a_start_makes_the_admin_the_sync_account_and_opens_step_1(client, 
         "If you already have installed Hearth in the G Suite Marketplace, you can skip this step."
         in step_1
     )
+    marketplace = reverse("integrations:marketplace")
     assert re.search(
-        r'<a [^>]*href="http://sandbox.test/marketplace/hearth" target="_blank" rel="noopener">'
-        r"Open G Suite Marketplace",
+        rf'<a [^>]*href="{marketplace}" target="_blank" rel="noopener">Open G Suite Marketplace',
         step_1,
     )
+    # the link notes when the admin left for the Marketplace, then goes there
+    opened = client.get(marketplace)
+    assert opened["Location"] == "http://sandbox.test/marketplace/hearth"
+    assert Integration.objects.get(organization=admin.organization).marketplace_opened_at
     step_2 = client.get(reverse("integrations:step_2")).content.decode()
     assert "Finalize G Suite sync" in step_2
     assert _card(client.get(reverse("integrations:home"))) == "installing"
