@@ -102,8 +102,10 @@ class ChangeRecorder:
         repr_: str = "",
         diff: dict | None = None,
         applied: bool = True,
+        count: int = 1,
     ) -> None:
-        self.counts[kind] += 1
+        """One change row; `count` when the row stands for several changes of that kind."""
+        self.counts[kind] += count
         if self.dry_run:
             return
         self.rows.append(
@@ -758,6 +760,10 @@ class GroupSync:
     local: dict[str, tuple[int, str, str, bool]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     member_removals: list[MembershipRemoval] = field(default_factory=list)
+    # The organization's first sync: every group is new, so its members are recorded as one
+    # change per group ("60 members added") instead of a row per membership — hundreds of
+    # thousands of rows that tell support nothing a person's "created" does not.
+    first_sync: bool = False
 
     @property
     def organization(self):
@@ -989,9 +995,21 @@ class GroupSync:
             group_email = self.local[gid][2]
             for member in plan.add:
                 add.append(self._member_values(group_pk, member, direct))
-                self._record_member(
-                    Kind.MEMBER_ADD, member, group_email, {"role": (None, member.role)}
+            if plan.add and self.first_sync:
+                self.recorder.add(
+                    Kind.MEMBER_ADD,
+                    object_type="group",
+                    object_id=group_pk,
+                    google_id=gid,
+                    repr_=f"{len(plan.add)} members of {group_email}",
+                    diff={"members": (None, len(plan.add)), "direct": direct},
+                    count=len(plan.add),
                 )
+            elif plan.add:
+                for member in plan.add:
+                    self._record_member(
+                        Kind.MEMBER_ADD, member, group_email, {"role": (None, member.role)}
+                    )
             for existing, member in plan.update:
                 update.append(
                     (

@@ -94,6 +94,7 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
             dry_run=dry_run,
             guard=guard,
             domains_seen=users.primary_domains | users.alias_domains,
+            first_sync=not _previous_total(integration),
         )
         with _phase(run, "groups"):
             _sync_groups(client, run, groups)
