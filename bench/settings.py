@@ -39,4 +39,3 @@ if os.environ.get("BENCH_GOOGLE_QUOTA_PER_MINUTE"):
 # run's log directory); Django's own error log would print it again for every request.
 LOGGING["loggers"]["django.request"] = {"level": "CRITICAL"}  # noqa: F405
 LOGGING["loggers"]["django_structlog"] = {"level": "CRITICAL"}  # noqa: F405
-
