@@ -97,6 +97,19 @@ class SandboxLog:
     def mark(self) -> None:
         self.offset = self.path.stat().st_size if self.path.exists() else 0
 
+    def since_mark_settled(self, *, quiet: float = 0.2, timeout: float = 3.0) -> Counter:
+        """As `since_mark`, once the log stopped growing: the server writes a request's line
+        just after the response, a moment after the client already has it."""
+        deadline = time.monotonic() + timeout
+        size = -1
+        while time.monotonic() < deadline:
+            current = self.path.stat().st_size if self.path.exists() else 0
+            if current == size:
+                break
+            size = current
+            time.sleep(quiet)
+        return self.since_mark()
+
     def since_mark(self) -> Counter:
         counts: Counter = Counter()
         if not self.path.exists():
@@ -117,7 +130,9 @@ class BenchEnv:
         database_url: str | None = None,
         broker_url: str | None = None,
         keep_db: bool = False,
+        profile: bool = False,
     ):
+        self.profile = profile  # every measured process under py-spy and tracemalloc
         self.database_url = database_url or os.environ.get(
             "BENCH_DATABASE_URL", DEFAULT_DATABASE_URL
         )

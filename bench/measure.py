@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import writes
+from . import profile, writes
 from .env import ROOT, BenchEnv, CouldNotMeasure
 
 _probe_numbers = itertools.count(1)
@@ -38,6 +38,7 @@ class ProcessRun:
     sandbox_cpu_seconds: float = 0.0
     sandbox_statuses: dict = field(default_factory=dict)  # HTTP status -> count, server side
     written: dict = field(default_factory=dict)  # table -> {inserted, updated, deleted}
+    profile: dict | None = None  # `--profile` runs only (bench/profile.py)
 
     @property
     def statements_total(self) -> int:
@@ -82,6 +83,7 @@ class ProcessRun:
             "sandbox_requests": self.sandbox_requests,
             "statements": self.statements_total,
             "rows_written": writes.grouped(self.written),
+            **({"profile": self.profile} if self.profile else {}),
         }
 
 
@@ -101,11 +103,17 @@ def run_probed(
         out_path = out.name
     log_name = command.replace(":", "-").replace(".", "-")
     log = open(env.logs / f"probe-{log_name}.log", "ab")  # noqa: SIM115
+    argv = [sys.executable, "-m", "bench.probe", out_path, command, *args]
+    profile_env = {}
+    if env.profile:
+        spy_out = env.logs / f"profile-{app_name}.txt"
+        argv = profile.wrap(argv, spy_out)
+        profile_env = {"BENCH_PROFILE_MEMORY": "1"}
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.probe", out_path, command, *args],
+        argv,
         cwd=ROOT,
-        env={**env.environ, **(extra_env or {}), "PGAPPNAME": app_name},
+        env={**env.environ, **(extra_env or {}), **profile_env, "PGAPPNAME": app_name},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -119,7 +127,7 @@ def run_probed(
         log.close()
     seconds = time.perf_counter() - started
     sandbox_cpu = env.sandbox_cpu_seconds() - sandbox_cpu_before
-    statuses = dict(env.sandbox_log.since_mark())
+    statuses = dict(env.sandbox_log.since_mark_settled())
     writes.backends_wait_gone(app_name)
     written = writes.difference(counters_before, writes.table_counters())
     try:
@@ -146,6 +154,11 @@ def run_probed(
         sandbox_cpu_seconds=sandbox_cpu,
         sandbox_statuses=statuses,
         written=written,
+        profile=(
+            {**profile.summarize(spy_out), "memory": report.get("memory_profile")}
+            if env.profile
+            else None
+        ),
     )
 
 

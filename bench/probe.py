@@ -17,11 +17,14 @@ changing what the command does:
   `ru_maxrss` from wait4: Linux carries it over from the parent across fork and exec.
 Before it exits it asks PostgreSQL to flush its connections' table counters
 (`pg_stat_force_next_flush()`), so the harness reads every row this process wrote.
+With BENCH_PROFILE_MEMORY=1 (`python -m bench --profile`) it also runs tracemalloc and reports
+the lines holding the most memory when the traced memory peaked (bench/profile.py).
 """
 
 import importlib
 import io
 import json
+import os
 import sys
 import threading
 import time
@@ -152,6 +155,12 @@ def main(argv: list[str]) -> int:
     for alias in connections:  # a connection opened during setup (none usually) counts too
         instrument(None, connections[alias])
 
+    memory = None
+    if os.environ.get("BENCH_PROFILE_MEMORY") == "1":
+        from bench.profile import PeakMemory
+
+        memory = PeakMemory()
+        memory.start()
     buffer = io.StringIO()
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -172,6 +181,7 @@ def main(argv: list[str]) -> int:
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     peak = peak_rss_kb()
+    memory_profile = memory.stop() if memory else None
     stats_flush()
     with open(out_path, "w") as fh:
         json.dump(
@@ -184,6 +194,7 @@ def main(argv: list[str]) -> int:
                 "statements": dict(counter.kinds),
                 "google_calls": dict(calls.outcomes),
                 "peak_rss_kb": peak,
+                "memory_profile": memory_profile,
             },
             fh,
         )

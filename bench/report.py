@@ -61,6 +61,8 @@ def table_print(results: dict, modules: list, write=print) -> None:
         f"Python {versions['python']}, Django {versions['django']}, "
         f"PostgreSQL {versions['postgres']}"
     )
+    if results.get("profiled"):
+        write("PROFILED RUN (--profile): the figures locate costs; they are not the benchmark's")
     for module in modules:
         entry = results["scenarios"].get(module.KEY)
         if entry is None:

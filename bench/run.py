@@ -63,6 +63,12 @@ def parse(argv):
     parser.add_argument("--only", help="comma-separated scenario keys, e.g. people_list")
     parser.add_argument("--keep-db", action="store_true", help="leave the last world's database")
     parser.add_argument("--results", help="where to write results.json")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run every measured process under py-spy and tracemalloc (bench/profile.py): "
+        "where the time and memory go; slows them, so the figures are not the benchmark's",
+    )
     parser.set_defaults(scale="full")
     return parser.parse_args(argv)
 
@@ -87,7 +93,7 @@ def main(argv=None) -> int:
         return 2
     # `kill -USR1 <pid>` prints where a stuck run is, without stopping it
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    env = BenchEnv(keep_db=args.keep_db)
+    env = BenchEnv(keep_db=args.keep_db, profile=args.profile)
     print(f"Preparing {env.database_name} and the sandbox on port {env.sandbox_port} …", flush=True)
     try:
         env.prepare()
@@ -98,7 +104,13 @@ def main(argv=None) -> int:
 
     from . import machine, report
 
-    results = {"scale": scale["name"], **machine.describe(), "parameters": scale, "scenarios": {}}
+    results = {
+        "scale": scale["name"],
+        "profiled": args.profile,
+        **machine.describe(),
+        "parameters": scale,
+        "scenarios": {},
+    }
     ctx = Context(env, scale, results["scenarios"])
     out = Path(args.results) if args.results else report.RESULTS
     failed = False

@@ -64,7 +64,6 @@ def run(ctx) -> dict:
     world.synced = True
     last = syncs[-1]
     peaks = [r.max_rss_mb for r in syncs]
-    ctx.shared["first_sync"] = {"peak_rss_mb": max(peaks), "users": world.domain.users}
     figures = {
         "users": world.domain.users,
         "groups": world.domain.groups,

@@ -14,7 +14,8 @@ Flow, in a world of its own:
 4. From the SyncRun records and the lock log:
    - per organization, the gaps between its successful syncs (finish to finish) over the
      observed window, the window's end counting as the last one: every gap must be within the
-     interval plus one beat period (the schedule looks once a minute);
+     interval plus one beat period (the schedule looks once a minute); and, the schedule's side
+     of it, the time between successive requests of one organization's runs;
    - overlaps over all pairs of one organization's runs ([started, finished]) and of its lock
      holds ([acquire, release]); runs that worked outside their own lock hold;
    - queue waits, run durations, runs by status, the sandbox's answers by status.
@@ -240,6 +241,17 @@ def run(ctx) -> dict:
         for pk, times in finishes.items()
     }
     max_gap = {pk: max(g) for pk, g in org_gaps.items()}
+    # the schedule's side: time between successive requests of an organization's runs
+    requested: dict[int, list] = {o.pk: [] for o in organizations}
+    for run_ in runs:
+        if run_.status != "skipped":
+            requested[run_.organization_id].append(run_.created_at)
+    request_gaps = [
+        (b - a).total_seconds()
+        for times in requested.values()
+        for a, b in itertools.pairwise(sorted(times))
+        if b > window_start
+    ]
     allowed = interval * 60 + BEAT_PERIOD_SECONDS
     in_window = [r for r in runs if r.created_at >= window_start]
     waits = sorted(
@@ -281,6 +293,10 @@ def run(ctx) -> dict:
         "organizations_late": late,
         "allowed_gap_seconds": allowed,
         **method.comparison("max_gap_to_interval", [worst / allowed], method.Target(1.0)),
+        "request_gap_seconds": {
+            "median": round(statistics.median(request_gaps), 1) if request_gaps else None,
+            "max": round(max(request_gaps), 1) if request_gaps else None,
+        },
         "queue_wait_seconds": {
             "p50": round(statistics.median(waits), 1) if waits else None,
             "max": round(max(waits), 1) if waits else None,
@@ -318,6 +334,11 @@ def table(f: dict) -> list[tuple[str, str, str]]:
             method.target_text(f, "max_gap_to_interval", label=f"≤ {f['allowed_gap_seconds']} s"),
         ),
         ("organizations late", f"{f['organizations_late']}", ""),
+        (
+            "between two requests of a run, median / max",
+            f"{f['request_gap_seconds']['median']} s / {f['request_gap_seconds']['max']} s",
+            f"interval {f['interval_minutes'] * 60} s",
+        ),
         (
             "queue wait p50 / max",
             f"{f['queue_wait_seconds']['p50']} s / {f['queue_wait_seconds']['max']} s",
