@@ -15,6 +15,12 @@ from collections import Counter
 from pathlib import Path
 
 FRAME_LINE = re.compile(r":\d+\)$")
+# frames on nearly every stack (entry points, thread plumbing): left out of "inclusive"
+WRAPPERS = re.compile(
+    r"<frozen runpy>|bench/probe\.py|threading\.py|concurrent/futures/thread\.py"
+    r"|django/core/management/|<frozen importlib"
+)
+PROFILER_THREAD = "bench-peak-memory"
 
 
 def py_spy() -> str | None:
@@ -64,12 +70,17 @@ def summarize(path: Path, *, top: int = 15) -> dict:
         if not stack or not count.isdigit():
             continue
         samples = int(count)
-        total += samples
         frames = stack.split(";")
-        threads[_thread_kind(frames[0])] += samples
+        kind = _thread_kind(frames[0])
+        if kind == PROFILER_THREAD:  # tracemalloc's own sampling, not the command's work
+            continue
+        total += samples
+        threads[kind] += samples
         seen = set()
         for frame in frames[1:]:
             name = FRAME_LINE.sub(")", frame)
+            if WRAPPERS.search(name):
+                continue
             if name not in seen:
                 seen.add(name)
                 inclusive[name] += samples
