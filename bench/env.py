@@ -319,11 +319,24 @@ class BenchEnv:
             self.manage(
                 "sandbox", "serve", "--port", str(self.sandbox_port), "--logins-every", "0"
             ),
-            # INFO: Django's server logs every request with its status (the API call count)
-            extra_env={"LOG_LEVEL": "INFO"},
+            # INFO: Django's server logs every request with its status (the API call count);
+            # a fatal signal leaves a traceback in the log
+            extra_env={"LOG_LEVEL": "INFO", "PYTHONFAULTHANDLER": "1"},
         )
         wait_for_port(self.sandbox_port, timeout=60, process=self.sandbox)
         self.sandbox_log.mark()
+
+    def sandbox_check(self) -> None:
+        """Raise if the sandbox server is gone (a pass against a dead sandbox measures nothing)."""
+        if self.sandbox is not None and self.sandbox.poll() is not None:
+            code = self.sandbox.returncode
+            self.processes.remove(self.sandbox)
+            self.sandbox = None
+            raise CouldNotMeasure(
+                f"the sandbox server exited with {code}"
+                + (f" (killed by signal {-code})" if code < 0 else "")
+                + f"; see {self.logs / 'sandbox.log'}"
+            )
 
     def sandbox_cpu_seconds(self) -> float:
         return process_cpu_seconds(self.sandbox.pid) if self.sandbox else 0.0

@@ -95,6 +95,7 @@ def run_probed(
     extra_env: dict | None = None,
 ) -> ProcessRun:
     """Run COMMAND ARGS in its own process via bench.probe; measure it from outside too."""
+    env.sandbox_check()
     app_name = f"bench-probe-{os.getpid()}-{next(_probe_numbers)}"
     counters_before = writes.table_counters()
     sandbox_cpu_before = env.sandbox_cpu_seconds()
@@ -126,6 +127,7 @@ def run_probed(
     finally:
         log.close()
     seconds = time.perf_counter() - started
+    env.sandbox_check()
     sandbox_cpu = env.sandbox_cpu_seconds() - sandbox_cpu_before
     statuses = dict(env.sandbox_log.since_mark_settled())
     writes.backends_wait_gone(app_name)

@@ -32,10 +32,14 @@ class Context:
         self.shared: dict = {}  # state of the current world (e.g. the main organization)
 
     def world(self, name: str) -> None:
-        """Work in world `name`: kept if it is the current one, else a fresh database."""
+        """Work in world `name`: kept if it is the current one (its sandbox server started
+        again if it died under an earlier scenario), else a fresh database."""
         if self.env.world != name:
             self.env.world_reset(name)
             self.shared = {}
+        elif self.env.sandbox is None or self.env.sandbox.poll() is not None:
+            self.env.sandbox = None
+            self.env.sandbox_start()
 
     def pairs(self, key: str) -> tuple[int, int]:
         pairs = self.scale.get(key, {}).get("pairs") or self.scale["pairs"]

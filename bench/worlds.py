@@ -22,9 +22,9 @@ class MainWorld:
 
 
 def main_world(ctx, *, synced: bool) -> MainWorld:
-    world = ctx.shared.get("main") if ctx.env.world == "main" else None
+    ctx.world("main")
+    world = ctx.shared.get("main")
     if world is None:
-        ctx.world("main")
         shape = ctx.scale["main"]
         domain = domain_seed(
             MAIN_DOMAIN,

@@ -24,6 +24,7 @@ def run(ctx) -> dict:
     scale = ctx.scale[KEY]
     main = ctx.shared.get("main") if ctx.env.world == "main" else None
     if main is not None and main.domain.users >= scale["users"]:
+        ctx.world("main")
         name, users = main.domain.name, main.domain.users
     else:
         ctx.world("sandbox_page")
