@@ -30,7 +30,7 @@ TARGET_REALTIME = method.Target(0.1)
 def changes_make(organization, params: dict, *, seed: int = 17) -> dict:
     """Make the changes in the sandbox; return what was changed and the rows expected."""
     from googlesandbox import operations
-    from usermanagement.models import GroupMembership, User
+    from usermanagement.models import Group, GroupMembership, User
 
     rng = random.Random(seed)
     people = list(
@@ -58,8 +58,6 @@ def changes_make(organization, params: dict, *, seed: int = 17) -> dict:
     ) | set(
         memberships.filter(member_group__isnull=False).values_list("member_group_id", flat=True)
     )
-    from usermanagement.models import Group
-
     groups = [
         g
         for g in Group.objects.filter(organization=organization)
