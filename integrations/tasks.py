@@ -30,6 +30,8 @@ logger = structlog.get_logger(__name__)
 
 # A queued run older than this (its message lost) no longer holds back the schedule.
 QUEUED_STALE_AFTER = timedelta(hours=1)
+# The schedule runs every minute: a run is due this much before its interval is over.
+SCHEDULE_SLACK = timedelta(seconds=30)
 # A run whose workers keep dying is given up after this many attempts.
 MAX_ATTEMPTS = 3
 
@@ -82,7 +84,9 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
             .values_list("created_at", flat=True)
             .first()
         )
-        if last is not None and last + timedelta(minutes=interval) > now:
+        # (less half a tick: the run was requested a moment after the tick that made it, and
+        # without the slack each interval slipped by a whole tick)
+        if last is not None and last + timedelta(minutes=interval) - SCHEDULE_SLACK > now:
             continue
         with transaction.atomic():
             started.append(

@@ -152,6 +152,9 @@ def _with_notes(diff: dict, notes: tuple[str, ...]) -> dict:
 class Removal:
     local: LocalUser
     transition: Transition
+    # Google's new etag when it changed with nothing else Hearth keeps (a suspension does):
+    # written with the status, so that a removal costs the person's row one write.
+    etag: str | None = None
 
 
 class SeenIds:
@@ -437,6 +440,13 @@ class UserSync:
                 and step.kind != planning.CREATE
                 and step.transition.kind in planning.REMOVAL_KINDS
             ):
+                if step.kind in ("", planning.SIGN_IN):
+                    # nothing but the state (and the etag) changed: all of it waits for the
+                    # removals' judgement, and is written then in one go
+                    self.removals_found.append(
+                        Removal(step.local, step.transition, etag=step.remote.etag)
+                    )
+                    continue
                 self.removals_found.append(Removal(step.local, step.transition))
             ready.append(step)
         self._write_steps(ready)
@@ -558,6 +568,7 @@ class UserSync:
         *,
         reason: str,
         kept: set[int] = frozenset(),
+        etags: dict[int, str] | None = None,
     ) -> None:
         """Status changes (and silent Google-state updates) of bound people."""
         if not items:
@@ -578,7 +589,11 @@ class UserSync:
                 silent.setdefault(step.to_state, []).append(local.pk)
         if not self.dry_run:
             directory.people_status_change(
-                organization=self.organization, changes=changes, acting_user=None, reason=reason
+                organization=self.organization,
+                changes=changes,
+                acting_user=None,
+                reason=reason,
+                etags=etags,
             )
             for google_state, pks in silent.items():
                 directory.people_google_state_set(pks=pks, google_state=google_state)
@@ -651,6 +666,7 @@ class UserSync:
         self._write_transitions(
             [(r.local, r.transition) for r in removals],
             reason="Suspended, deleted or no longer listed in G Suite",
+            etags={r.local.pk: r.etag for r in removals if r.etag},
         )
 
     def removals_hold(self, removals: list[Removal]) -> list[dict]:
