@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "access",
     "panel",
     "startup",
+    "support",
 ]
 # The Google emulator (googlesandbox) is installed by local.py and test.py only: production
 # never installs, migrates or routes an app that mints Google tokens.
