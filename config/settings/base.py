@@ -249,6 +249,15 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- History retention (support/retention.py, pruned every night) ---------------------------
+# Sync runs with their per-object changes, and the email log, are kept this many days. Held
+# plans and runs that failed are kept longer (what support is asked about months later); a plan
+# still waiting for review, a run not yet finished and each organization's latest run are never
+# pruned, nor is an email not yet sent. The audit log is never pruned.
+RETENTION_SYNC_RUNS_DAYS = env.int("RETENTION_SYNC_RUNS_DAYS", default=90)
+RETENTION_SYNC_RUNS_WITH_ERRORS_DAYS = env.int("RETENTION_SYNC_RUNS_WITH_ERRORS_DAYS", default=365)
+RETENTION_EMAIL_LOG_DAYS = env.int("RETENTION_EMAIL_LOG_DAYS", default=180)
+
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
