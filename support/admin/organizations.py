@@ -292,17 +292,19 @@ class OrganizationAdmin(OrganizationActions, ConsoleAdmin):
         """The buttons on the organization's page: its actions, posted to the changelist."""
         if not self.has_support_permission(request):
             return None
-        return {
-            "url": changelist_url(Organization),
-            "pk": organization.pk,
-            "buttons": [
-                ("sync_now", "Run a full sync now"),
-                ("dry_run", "Dry run"),
-                ("resync_people", "Re-sync people…"),
-                ("reset_sync", "Reset a stuck sync…"),
-                ("change_sync_account", "Change the sync account…"),
-            ],
-        }
+        return [
+            {
+                "url": changelist_url(Organization),
+                "pk": organization.pk,
+                "buttons": [
+                    ("sync_now", "Run a full sync now"),
+                    ("dry_run", "Dry run"),
+                    ("resync_people", "Re-sync people…"),
+                    ("reset_sync", "Reset a stuck sync…"),
+                    ("change_sync_account", "Change the sync account…"),
+                ],
+            }
+        ]
 
 
 def organization_links(organization: Organization) -> list[tuple[str, str]]:

@@ -268,16 +268,14 @@ class SyncChangeAdmin(ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """By email (today's or an earlier one), alias or Google id — index lookups only: the
-        changes recorded under the address, and every change of the people who have it."""
-        term = search_term.strip().lower()
+        changes recorded under the address, and every change of the people it names."""
+        term = search_term.strip()
         if not term:
             return queryset, False
-        people = list(
-            User.objects.filter(people_matching(term=term)).values_list("pk", flat=True)[
-                :PEOPLE_SEARCHED
-            ]
-        )
-        found = Q(object_repr=term) | Q(google_id=search_term.strip())
+        # Google's user ids are digits; an email goes to the trigram-indexed search column.
+        match = Q(google_id=term) if term.isdigit() else people_matching(term=term)
+        people = list(User.objects.filter(match).values_list("pk", flat=True)[:PEOPLE_SEARCHED])
+        found = Q(object_repr=term.lower())
         if people:
             found |= Q(object_type="user", object_id__in=[str(pk) for pk in people])
         return queryset.filter(found), False
