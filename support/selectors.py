@@ -215,7 +215,10 @@ def run_overview(*, run: SyncRun) -> dict:
     return {
         "changes": [(change, person(change), diff_text(change.diff)) for change in changes],
         "changes_shown": CHANGES_SHOWN,
-        "counts": sorted((run.counts or {}).items()),
+        # (kind, n, listed?): seat counts are not SyncChange rows, so nothing to list for them
+        "counts": [
+            (kind, n, kind in SyncChange.Kind.values) for kind, n in sorted(run.counts.items())
+        ],
         "held": run.review == SyncRun.Review.PENDING,
         "removals_held": sum(1 for entry in run.held_removals if entry.get("type") == "user"),
     }
