@@ -91,10 +91,19 @@ def _integration(organization: Organization) -> Integration | None:
     return Integration.objects.filter(organization=organization).first()
 
 
+_STATE_WORDS = {
+    Integration.State.NOT_STARTED: "not connected",
+    Integration.State.WAITING_FOR_ADMIN: "waiting for a G Suite admin",
+    Integration.State.INSTALLING: "being installed",
+    Integration.State.ACTIVE: "active",
+    Integration.State.ERROR: "in error",
+    Integration.State.DISCONNECTED: "disconnected",
+}
+
+
 def _state(integration: Integration | None) -> str:
-    if integration is None:
-        return "not started"
-    return integration.get_state_display().lower()
+    """"G Suite sync is ..." """
+    return _STATE_WORDS[integration.state if integration else Integration.State.NOT_STARTED]
 
 
 def counts_text(counts: dict) -> str:
@@ -113,11 +122,12 @@ def sync_start(*, organization: Organization, acting_user: User, dry_run: bool =
     what = "dry run" if dry_run else "full sync"
     integration = _integration(organization)
     audit = {"organization": organization, "acting_user": acting_user}
-    if integration is None or not integration.is_syncing:
+    if integration is None or not integration.is_syncing or integration.sync_account_id is None:
+        account = "" if integration is None or integration.sync_account_id else ", no sync account"
         return _refuse(
             name,
-            f"{organization.name}: G Suite sync is {_state(integration)}, so there is nothing to "
-            "sync. The customer connects it from the Integrations tab.",
+            f"{organization.name}: G Suite sync is {_state(integration)}{account}, so there is "
+            "nothing to sync. The customer connects it from the Integrations tab.",
             target=organization,
             **audit,
         )

@@ -377,6 +377,23 @@ def test_the_last_admin_who_can_sign_in_is_never_deactivated(support_client, act
 
 
 @pytest.mark.django_db
+def test_no_sync_is_queued_for_an_integration_that_cannot_sync(support_client):
+    connected_never = OrganizationFactory(name="Initech")
+    failed_finalize = OrganizationFactory(name="Umbrella")
+    IntegrationFactory(organization=failed_finalize, state=Integration.State.ERROR)
+
+    act(support_client, Organization, "sync_now", [connected_never.pk, failed_finalize.pk])
+
+    assert not SyncRun.objects.exists()
+    assert [e.details["message"] for e in support_events("sync_started")] == [
+        "Initech: G Suite sync is not connected, so there is nothing to sync. The customer "
+        "connects it from the Integrations tab.",
+        "Umbrella: G Suite sync is in error, no sync account, so there is nothing to "
+        "sync. The customer connects it from the Integrations tab.",
+    ]
+
+
+@pytest.mark.django_db
 def test_actions_are_offered_only_to_those_who_may_run_them(client, active):
     organization, _admin = active
     viewer = SupportFactory()
