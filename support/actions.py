@@ -102,7 +102,7 @@ _STATE_WORDS = {
 
 
 def _state(integration: Integration | None) -> str:
-    """"G Suite sync is ..." """
+    # Completes "G Suite sync is ..."
     return _STATE_WORDS[integration.state if integration else Integration.State.NOT_STARTED]
 
 
