@@ -17,7 +17,7 @@ from organizations.models import ConnectedDomain, Organization
 from usermanagement.models import Group, User
 
 from .. import actions
-from ..selectors import organization_overview
+from ..selectors import lock_state, organization_overview
 from .base import (
     ConsoleAdmin,
     ReadOnlyAdmin,
@@ -148,8 +148,7 @@ class OrganizationActions:
         if answered(request):
             outcome = actions.integration_reset(organization=organization, acting_user=request.user)
             return action_done(self, request, [outcome])
-        overview = organization_overview(organization=organization)
-        lock = overview["lock"]
+        lock = lock_state(organization=organization)
         stuck = SyncRun.objects.filter(
             organization=organization, status__in=[SyncRun.Status.RUNNING, SyncRun.Status.QUEUED]
         ).order_by("-created_at")[:20]
