@@ -98,3 +98,30 @@ def test_investigating_a_failed_sync(live_server, page, synced):
     event = AuditEvent.objects.get(action="support.sync_started")
     assert (event.acting_user, event.organization) == (support, synced.organization)
     assert violations == []
+
+
+def test_resync_the_people_of_a_ticket_from_the_organizations_page(live_server, page, synced):
+    """The help article's promise: "send us the email addresses of the affected users"."""
+    violations = Violations()
+    violations.watch(page.context)
+    support = SupportFactory(email="sam@hearth.example")
+    synced.ops.user_add(email=f"new.hire@{D}", given_name="Nina", family_name="Hire")
+    page.goto(f"{live_server.url}/support/login/")
+    page.get_by_label("Email").fill(support.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/support/organizations/organization/{synced.organization.pk}/change/")
+
+    page.get_by_role("button", name="Re-sync people…").click()
+    page.get_by_role("heading", name="Re-sync people of Acme from Google").wait_for()
+    page.get_by_label("Email addresses").fill(f"new.hire@{D}\nnobody@{D}")
+    screenshot(page, "support-resync-form")
+    page.get_by_role("button", name="Re-sync now").click()
+
+    # Back on Acme's page, with what happened to each address.
+    page.wait_for_url(re.compile(rf"/organization/{synced.organization.pk}/change/"))
+    page.get_by_text(f"new.hire@{D}: Created 1").wait_for()
+    page.get_by_text(f"nobody@{D}: no change").wait_for()
+    screenshot(page, "support-resync-done")
+    assert User.objects.get(email=f"new.hire@{D}").first_name == "Nina"
+    assert violations == []
