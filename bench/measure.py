@@ -1,5 +1,14 @@
-"""Small measuring tools: a counted, memory-measured subprocess; percentiles; table rows counts."""
+"""Measuring one pass: a counted, memory-measured subprocess, the rows it wrote, the sandbox's
+CPU and requests meanwhile; percentiles.
 
+`run_probed` runs `python -m bench.probe` (bench/probe.py) under an application name of its own
+(PGAPPNAME), and around it reads PostgreSQL's per-table counters of every table
+(bench/writes.py): before the pass, and after it once every backend of the probe has gone —
+a backend reports its counters as it exits, so the figure holds every row the pass wrote,
+COPY included (PostgreSQL counts COPY's rows as inserts).
+"""
+
+import itertools
 import json
 import os
 import statistics
@@ -7,23 +16,46 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
+from . import profile, writes
 from .env import ROOT, BenchEnv, CouldNotMeasure
+
+_probe_numbers = itertools.count(1)
 
 
 @dataclass
 class ProcessRun:
     seconds: float  # wall time seen by the parent, process start to exit (includes Django setup)
     command_seconds: float  # wall time of the command itself, inside the process
+    cpu_seconds: float  # CPU time of the command (user + system, every thread of the process)
     max_rss_mb: float
     exit_code: int
     stdout: str
     statements: dict = field(default_factory=dict)
+    google_calls: dict = field(default_factory=dict)  # outcome -> count, client side
+    sandbox_cpu_seconds: float = 0.0
+    sandbox_statuses: dict = field(default_factory=dict)  # HTTP status -> count, server side
+    written: dict = field(default_factory=dict)  # table -> {inserted, updated, deleted}
+    profile: dict | None = None  # `--profile` runs only (bench/profile.py)
 
     @property
     def statements_total(self) -> int:
         return sum(self.statements.values())
+
+    @property
+    def api_calls(self) -> int:
+        """Calls the syncing process made (client side, retries and refusals included)."""
+        return sum(self.google_calls.values())
+
+    @property
+    def api_calls_ok(self) -> int:
+        return self.google_calls.get("200", 0)
+
+    @property
+    def sandbox_requests(self) -> int:
+        return sum(self.sandbox_statuses.values())
 
     def json(self) -> dict:
         """The command's `--json` output: the last line that parses as a JSON object."""
@@ -39,43 +71,74 @@ class ProcessRun:
         except ValueError:
             return {}
 
+    def summary(self) -> dict:
+        """The figures of one pass, for results.json."""
+        return {
+            "seconds": round(self.command_seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 2),
+            "sandbox_cpu_seconds": round(self.sandbox_cpu_seconds, 2),
+            "peak_rss_mb": round(self.max_rss_mb, 1),
+            "api_calls": self.api_calls,
+            "google_calls": dict(sorted(self.google_calls.items())),
+            "sandbox_requests": self.sandbox_requests,
+            "statements": self.statements_total,
+            "rows_written": writes.grouped(self.written),
+            **({"profile": self.profile} if self.profile else {}),
+        }
+
 
 def run_probed(
-    env: BenchEnv, command: str, *args: str, timeout: float = 7200, extra_env: dict | None = None
+    env: BenchEnv,
+    command: str,
+    *args: str,
+    timeout: float = 4 * 3600,
+    extra_env: dict | None = None,
 ) -> ProcessRun:
-    """Run `manage.py COMMAND ARGS` in its own process via bench.probe; reap it with wait4."""
+    """Run COMMAND ARGS in its own process via bench.probe; measure it from outside too."""
+    env.sandbox_check()
+    app_name = f"bench-probe-{os.getpid()}-{next(_probe_numbers)}"
+    counters_before = writes.table_counters()
+    sandbox_cpu_before = env.sandbox_cpu_seconds()
+    env.sandbox_log.mark()
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
-    log = open(env.logs / f"probe-{command}.log", "ab")  # noqa: SIM115
+    log_name = command.replace(":", "-").replace(".", "-")
+    log = open(env.logs / f"probe-{log_name}.log", "ab")  # noqa: SIM115
+    argv = [sys.executable, "-m", "bench.probe", out_path, command, *args]
+    profile_env = {}
+    if env.profile:
+        spy_out = env.logs / f"profile-{app_name}.txt"
+        argv = profile.wrap(argv, spy_out)
+        profile_env = {"BENCH_PROFILE_MEMORY": "1"}
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.probe", out_path, command, *args],
+        argv,
         cwd=ROOT,
-        env={**env.environ, **(extra_env or {})},
+        env={**env.environ, **(extra_env or {}), **profile_env, "PGAPPNAME": app_name},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                raise CouldNotMeasure(f"{command} did not finish within {timeout:.0f}s")
-            time.sleep(0.02)
+        process.wait(timeout)
+    except subprocess.TimeoutExpired as exc:
+        process.kill()
+        process.wait()
+        raise CouldNotMeasure(f"{command} did not finish within {timeout:.0f}s") from exc
     finally:
         log.close()
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    env.sandbox_check()
+    sandbox_cpu = env.sandbox_cpu_seconds() - sandbox_cpu_before
+    statuses = dict(env.sandbox_log.since_mark_settled())
+    writes.backends_wait_gone(app_name)
+    written = writes.difference(counters_before, writes.table_counters())
     try:
         with open(out_path) as fh:
             report = json.load(fh)
     except (OSError, ValueError) as exc:
         raise CouldNotMeasure(
             f"{command} {' '.join(args)} crashed (exit {process.returncode}); "
-            f"see {env.logs / f'probe-{command}.log'}"
+            f"see {env.logs / f'probe-{log_name}.log'}"
         ) from exc
     finally:
         os.unlink(out_path)
@@ -84,11 +147,20 @@ def run_probed(
     return ProcessRun(
         seconds=seconds,
         command_seconds=report["seconds"],
-        # the probe's own high-water mark (see bench/probe.py); ru_maxrss includes the parent's
-        max_rss_mb=(report.get("peak_rss_kb") or usage.ru_maxrss) / 1024,
+        cpu_seconds=report.get("cpu_seconds", 0.0),
+        max_rss_mb=(report.get("peak_rss_kb") or 0) / 1024,
         exit_code=report["exit_code"],
         stdout=report["stdout"],
         statements=report["statements"],
+        google_calls=report.get("google_calls", {}),
+        sandbox_cpu_seconds=sandbox_cpu,
+        sandbox_statuses=statuses,
+        written=written,
+        profile=(
+            {**profile.summarize(spy_out), "memory": report.get("memory_profile")}
+            if env.profile
+            else None
+        ),
     )
 
 
@@ -103,6 +175,8 @@ def percentile(values: list[float], pct: float) -> float:
 
 def summary_ms(seconds: list[float]) -> dict:
     ms = [s * 1000 for s in seconds]
+    if not ms:
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "max_ms": None}
     return {
         "n": len(ms),
         "p50_ms": round(statistics.median(ms), 2),
@@ -111,23 +185,11 @@ def summary_ms(seconds: list[float]) -> dict:
     }
 
 
-def rows_written(tables: list[str]) -> dict[str, int]:
-    """Rows inserted+updated+deleted so far per table (PostgreSQL's cumulative statistics).
-
-    Backends report their counters when a transaction ends and they go idle or exit; measure
-    only after the writing process has exited.
-    """
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
-            "WHERE relname = ANY(%s)",
-            [tables],
-        )
-        found = dict(cursor.fetchall())
-    return {table: int(found.get(table, 0)) for table in tables}
+def counts_merge(*counters: dict) -> dict:
+    total: Counter = Counter()
+    for counter in counters:
+        total.update(counter)
+    return dict(total)
 
 
 class Stopwatch:

@@ -1,16 +1,19 @@
-"""The naive reference sync — kept in the bench only, as the baseline Hearth is compared with.
+"""The naive reference syncs — kept in the bench only, as baselines Hearth is compared with.
 
-It is what a first, straightforward implementation would do: fetch sequentially (one call at a
-time) with the same Google client module Hearth uses (integrations.google.client), and write
-row by row with the ORM: `update_or_create` per person, per group and per membership (each a
-SELECT and then an INSERT or UPDATE, in autocommit), one lookup of the member's person per
-membership, then archive the people missing from the listing one `save()` at a time.
+Both fetch sequentially (one call at a time) with the same Google client module Hearth uses
+(integrations.google.client) and write with the ORM; neither computes a plan, records changes
+or holds back removals. Flow: users (active listing, then deleted listing) → groups → each
+group's members → people no listing returned archived.
 
-Flow: users (active listing, then deleted listing) → groups → each group's members.
+- `row` — what a first, straightforward implementation would do: `update_or_create` per person,
+  per group and per membership (each a SELECT and then an INSERT or UPDATE, in autocommit), one
+  lookup of the member's person per membership, archival one `save()` at a time.
+- `paged` — the better first draft: the organization's Google id -> pk maps loaded once, then
+  one transaction per page (per group for members) with `bulk_create` for the new rows and
+  `bulk_update` for the others, archival in one UPDATE.
 
-`fetch_only=True` makes the same calls and writes nothing: the sequential fetch of scenario 3.
-Run it in its own process through bench.probe: `python -m bench.probe OUT bench.naive:main
-ORG_SLUG SUBJECT_EMAIL [--fetch-only]`.
+`--fetch-only` makes the same calls and writes nothing. Run it in its own process through
+bench.probe: `python -m bench.probe OUT bench.naive:main ORG_SLUG SUBJECT_EMAIL --row|--paged`.
 """
 
 import json
@@ -18,6 +21,7 @@ import sys
 import time
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 
@@ -97,19 +101,13 @@ def naive_sync(*, organization, subject: str, fetch_only: bool = False) -> dict:
                 group, _ = Group.objects.update_or_create(
                     organization=organization,
                     google_id=resource["id"],
-                    defaults={
-                        "email": resource.get("email", "").lower(),
-                        "name": resource.get("name", ""),
-                        "description": resource.get("description", ""),
-                        "etag": resource.get("etag", "")[:64],
-                        "synced_at": now,
-                    },
+                    defaults=_group_fields(resource, now),
                 )
             for member in client.members(resource["id"]):
                 counts["memberships"] += 1
                 if fetch_only:
                     continue
-                kind = {"USER": "user", "GROUP": "group"}.get(member.get("type"), "external")
+                kind = _member_kind(member)
                 user = (
                     User.objects.filter(organization=organization, google_id=member["id"]).first()
                     if kind == "user"
@@ -148,15 +146,143 @@ def naive_sync(*, organization, subject: str, fetch_only: bool = False) -> dict:
     return counts
 
 
+def _group_fields(resource: dict, now) -> dict:
+    return {
+        "email": resource.get("email", "").lower(),
+        "name": resource.get("name", ""),
+        "description": resource.get("description", ""),
+        "etag": resource.get("etag", "")[:64],
+        "synced_at": now,
+    }
+
+
+def _member_kind(member: dict) -> str:
+    return {"USER": "user", "GROUP": "group"}.get(member.get("type"), "external")
+
+
+def naive_paged_sync(*, organization, subject: str) -> dict:
+    from integrations.google.client import google_client
+    from usermanagement.models import GoogleState, Group, GroupMembership, User
+
+    client = google_client(subject=subject)
+    now = timezone.now()
+    counts = {"users": 0, "deleted_users": 0, "groups": 0, "memberships": 0, "archived": 0}
+    people = dict(
+        User.objects.filter(organization=organization, google_id__isnull=False).values_list(
+            "google_id", "pk"
+        )
+    )
+    seen: set[str] = set()
+    fields = None
+    for page in client.users_pages():
+        with transaction.atomic():
+            new, old = [], []
+            for resource in page:
+                counts["users"] += 1
+                seen.add(resource["id"])
+                values = _person_fields(resource, now)
+                fields = fields or list(values)
+                person = User(organization=organization, google_id=resource["id"], **values)
+                if resource["id"] in people:
+                    person.pk = people[resource["id"]]
+                    old.append(person)
+                else:
+                    person.password = "!"
+                    new.append(person)
+            for person in User.objects.bulk_create(new):
+                people[person.google_id] = person.pk
+            if old:
+                User.objects.bulk_update(old, fields)
+    for page in client.users_pages(show_deleted=True):
+        counts["deleted_users"] += len(page)
+        ids = [r["id"] for r in page if r["id"] in people]
+        with transaction.atomic():
+            User.objects.filter(organization=organization, google_id__in=ids).exclude(
+                status=User.Status.ARCHIVED
+            ).update(status=User.Status.ARCHIVED, google_state=GoogleState.DELETED)
+
+    groups = dict(Group.objects.filter(organization=organization).values_list("google_id", "pk"))
+    group_ids = []
+    for page in client.groups_pages():
+        with transaction.atomic():
+            new, old = [], []
+            for resource in page:
+                counts["groups"] += 1
+                group_ids.append(resource["id"])
+                group = Group(
+                    organization=organization,
+                    google_id=resource["id"],
+                    **_group_fields(resource, now),
+                )
+                if resource["id"] in groups:
+                    group.pk = groups[resource["id"]]
+                    old.append(group)
+                else:
+                    new.append(group)
+            for group in Group.objects.bulk_create(new):
+                groups[group.google_id] = group.pk
+            if old:
+                Group.objects.bulk_update(old, list(_group_fields({}, now)))
+    for group_id in group_ids:
+        members = client.members(group_id)
+        counts["memberships"] += len(members)
+        group_pk = groups[group_id]
+        with transaction.atomic():
+            current = dict(
+                GroupMembership.objects.filter(group_id=group_pk).values_list(
+                    "member_google_id", "pk"
+                )
+            )
+            new, old = [], []
+            for member in members:
+                kind = _member_kind(member)
+                key = member.get("id") or member.get("email", "")
+                row = GroupMembership(
+                    organization=organization,
+                    group_id=group_pk,
+                    member_google_id=key,
+                    member_type=kind,
+                    member_email=member.get("email", ""),
+                    user_id=people.get(member.get("id")) if kind == "user" else None,
+                    member_group_id=groups.get(member.get("id")) if kind == "group" else None,
+                    role=member.get("role", "MEMBER").lower(),
+                    direct=True,
+                )
+                if key in current:
+                    row.pk = current.pop(key)
+                    old.append(row)
+                else:
+                    new.append(row)
+            GroupMembership.objects.bulk_create(new)
+            if old:
+                GroupMembership.objects.bulk_update(
+                    old, ["member_type", "member_email", "user", "member_group", "role"]
+                )
+            if current:
+                GroupMembership.objects.filter(pk__in=current.values()).delete()
+    with transaction.atomic():
+        missing = [gid for gid in people if gid not in seen]
+        counts["archived"] = (
+            User.objects.filter(organization=organization, google_id__in=missing)
+            .exclude(status=User.Status.ARCHIVED)
+            .update(status=User.Status.ARCHIVED, google_state=GoogleState.MISSING)
+        )
+    counts["api_calls"] = client.calls
+    return counts
+
+
 def main(argv: list[str]) -> dict:
     from organizations.models import Organization
 
     slug, subject, *flags = argv
     organization = Organization.objects.get(slug=slug)
     started = time.perf_counter()
-    counts = naive_sync(
-        organization=organization, subject=subject, fetch_only="--fetch-only" in flags
-    )
+    if "--paged" in flags:
+        counts = naive_paged_sync(organization=organization, subject=subject)
+    else:
+        counts = naive_sync(
+            organization=organization, subject=subject, fetch_only="--fetch-only" in flags
+        )
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return counts
 

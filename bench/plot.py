@@ -1,7 +1,7 @@
 """`python -m bench.plot [RESULTS] [OUT.png]`: the size curve of scenario 1 as a picture.
 
-Reads bench/results.json (`full_sync.memory_curve`: first full syncs of same-shaped
-directories of growing size) and draws sync time and peak memory against the number of users,
+Reads bench/results.json (`memory.curve`: first full syncs of same-shaped directories of
+growing size) and draws sync time and peak memory against the number of users,
 with the 300 MB target. Needs matplotlib, which is not a dependency of Hearth: `make bench`
 installs it (requirements/bench.txt) and draws the picture after the full run.
 """
@@ -21,7 +21,7 @@ def plot(results: dict, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curve = results["scenarios"]["full_sync"]["figures"]["memory_curve"]
+    curve = results["scenarios"]["memory"]["figures"]["curve"]
     users = curve["users"]
     figure, time_axis = plt.subplots(figsize=(7, 4), dpi=120)
     time_axis.plot(users, curve["sync_seconds"], "o-", color="#1f6feb", label="first full sync (s)")
@@ -51,9 +51,7 @@ def main(argv: list[str]) -> int:
     try:
         import matplotlib  # noqa: F401
     except ModuleNotFoundError:
-        print(
-            "matplotlib is not installed: `pip install -r requirements/bench.txt` to draw it."
-        )
+        print("matplotlib is not installed: `pip install -r requirements/bench.txt` to draw it.")
         return 1
     print(f"Wrote {plot(json.loads(source.read_text()), out)}")
     return 0

@@ -1,80 +1,181 @@
-"""The two scales: `--full` (the issue's numbers) and `--quick` (the same scenarios, smaller,
-so that the whole run stays under 10 minutes on a 2-core machine)."""
+"""The scales: `--full` (the issue's numbers, `make bench`), `--quick` (the same scenarios,
+smaller), `--scale million` (`make bench-scale`: a million people, its own command) and `tiny`
+(every piece once, in seconds: the smoke test and a dry run of every path).
+
+`pairs`: how many interleaved pairs a ratio is measured from — at least `least`, and more while
+the verdict is unresolved, up to `most` (bench/method.py). A scenario may set its own.
+"""
+
+GOOGLE = {"latency_ms": 150, "qpm": 2_400, "concurrent_limit": 10}  # Google's, per account
+FAULTS = {"503": 0.02, "429": 0.01, "timeout": 0.005}  # issue 17: 2% 503s, 1% 429s, 0.5% timeouts
 
 FULL = {
     "name": "full",
-    # 1 + 2: full sync and re-sync; memory is also measured at `memory_users` to show it flat
-    "full_sync": {
-        "users": 100_000,
-        "groups": 5_000,
-        "members_per_group": 60,
-        "memory_users": 25_000,
-        # the naive reference writes row by row (hours at 100,000): it runs on a same-shaped
-        # directory of this size, beside Hearth on that same size, and is extrapolated linearly
-        "naive_users": 5_000,
-        # more points of the size curve (sync time and peak memory against directory size)
-        "curve_users": [10_000, 50_000],
+    "pairs": {"least": 3, "most": 7},
+    # the directory of scenarios 1-4 (first sync, re-sync, incremental, people list)
+    "main": {"users": 100_000, "groups": 5_000, "members_per_group": 60},
+    "incremental": {"edit_pct": 1.0, "remove_pct": 0.5, "group_pct": 1.0},
+    "people_list": {
+        "clients": 8,
+        "min_samples": 200,
+        "web_workers": 3,  # the Procfile's default (WEB_CONCURRENCY)
+        "idle_repeats": 10,
+        # the sync that writes while the list is measured: a first sync of this directory
+        "writer": {"users": 50_000, "groups": 2_500, "members_per_group": 60},
     },
-    # statements per page of users: marginal count between two users-only directories
-    "statements": {"small_users": 1_000, "large_users": 5_000},
-    # 3: Google's latency and quota
-    "google_like": {
+    "sandbox_page": {"users": 100_000, "page_size": 500},
+    "memory": {
+        # first syncs of same-shaped directories (groups = users / 20, 60 members each); the
+        # main directory's first syncs (scenario 1) are the 100,000 point
+        "curve_users": [10_000, 25_000, 50_000, 300_000],
+        "flat_from": 25_000,
+        "statements": {"small_users": 1_000, "large_users": 5_000},
+    },
+    # the quota binds: 7,338 calls, 3.06 minutes of Google's 2,400/min
+    "google_like": {"users": 50_000, "groups": 7_200, "members_per_group": 20, **GOOGLE},
+    "faults": {
         "users": 20_000,
         "groups": 1_000,
         "members_per_group": 60,
-        "latency_ms": 150,
-        "qpm": 2_400,
+        "error_rates": FAULTS,
+        "seed": 17,
+        # Hearth's default client timeout; the sandbox hangs longer, so the client's fires
+        "client_timeout_seconds": 30,
+        "sandbox_timeout_seconds": 35,
     },
-    # 4: many organizations polled by the schedule, two worker processes
-    "many_orgs": {"organizations": 200, "users": 500, "workers": 2, "interval_seconds": 300},
-    # 5: the people list
-    "people_list": {"people": 100_000, "repeats": 20},
-    # 6: the sandbox's users.list page
-    "sandbox_page": {"users": 100_000, "page_size": 500},
+    "naive": {"sizes": [5_000, 20_000], "members_per_group": 60},
+    "many_orgs": {
+        "organizations": 200,
+        "users": 500,
+        "groups": 5,
+        "members_per_group": 20,
+        "large": {"users": 100_000, "groups": 5_000, "members_per_group": 60},
+        "workers": 2,
+        "interval_minutes": 5,
+        "observe_intervals": 3,
+        **GOOGLE,
+    },
 }
 
 QUICK = {
     "name": "quick",
-    "full_sync": {
-        "users": 5_000,
-        "groups": 250,
-        "members_per_group": 60,
-        "memory_users": 1_250,
-        "naive_users": 1_000,
+    "pairs": {"least": 3, "most": 5},
+    "main": {"users": 5_000, "groups": 250, "members_per_group": 60},
+    "incremental": FULL["incremental"],
+    "people_list": {
+        "clients": 8,
+        "min_samples": 200,
+        "web_workers": 3,
+        "idle_repeats": 5,
+        "writer": {"users": 10_000, "groups": 500, "members_per_group": 60},
     },
-    "statements": {"small_users": 1_000, "large_users": 3_000},
+    "sandbox_page": {"users": 5_000, "page_size": 500},
+    "memory": {
+        "curve_users": [1_250, 2_500, 15_000],
+        "flat_from": 2_500,
+        "statements": {"small_users": 1_000, "large_users": 3_000},
+    },
+    # 157 calls at 100/min: the quota binds for one extra minute
     "google_like": {
         "users": 2_000,
-        "groups": 100,
-        "members_per_group": 60,
-        "latency_ms": 150,
-        "qpm": 2_400,
+        "groups": 150,
+        "members_per_group": 10,
+        **GOOGLE,
+        "qpm": 100,
+        "pairs": {"least": 1, "most": 2},
     },
-    "many_orgs": {"organizations": 20, "users": 100, "workers": 2, "interval_seconds": 300},
-    "people_list": {"people": 20_000, "repeats": 10},
-    "sandbox_page": {"users": 20_000, "page_size": 500},
+    "faults": {
+        "users": 2_000,
+        "groups": 100,
+        "members_per_group": 20,
+        "error_rates": FAULTS,
+        "seed": 17,
+        "client_timeout_seconds": 5,
+        "sandbox_timeout_seconds": 8,
+        "pairs": {"least": 2, "most": 3},
+    },
+    "naive": {"sizes": [1_000, 2_000], "members_per_group": 60},
+    "many_orgs": {
+        "organizations": 10,
+        "users": 100,
+        "groups": 3,
+        "members_per_group": 10,
+        "large": {"users": 5_000, "groups": 250, "members_per_group": 60},
+        "workers": 2,
+        "interval_minutes": 1,
+        "observe_intervals": 3,
+        **GOOGLE,
+    },
 }
 
-TINY = {  # the smoke test (tests/bench): every piece once, in seconds
+TINY = {  # every piece once, in seconds
     "name": "tiny",
-    "full_sync": {
-        "users": 120,
-        "groups": 6,
-        "members_per_group": 10,
-        "memory_users": 60,
-        "naive_users": 60,
+    "pairs": {"least": 2, "most": 3},
+    "main": {"users": 120, "groups": 6, "members_per_group": 10},
+    "incremental": FULL["incremental"],
+    "people_list": {
+        "clients": 8,
+        "min_samples": 20,
+        "web_workers": 2,
+        "idle_repeats": 1,
+        "writer": {"users": 1_000, "groups": 20, "members_per_group": 10},
     },
-    "statements": {"small_users": 100, "large_users": 300},
+    "sandbox_page": {"users": 600, "page_size": 500},
+    "memory": {
+        "curve_users": [60, 240],
+        "flat_from": 60,
+        "statements": {"small_users": 100, "large_users": 300},
+    },
     "google_like": {
         "users": 60,
         "groups": 3,
         "members_per_group": 5,
         "latency_ms": 20,
         "qpm": 2_400,
+        "concurrent_limit": 10,
+        "pairs": {"least": 1, "most": 1},
     },
-    "many_orgs": {"organizations": 3, "users": 10, "workers": 2, "interval_seconds": 300},
-    "people_list": {"people": 200, "repeats": 1},
-    "sandbox_page": {"users": 600, "page_size": 500},
+    "faults": {
+        "users": 200,
+        "groups": 10,
+        "members_per_group": 5,
+        "error_rates": {"503": 0.1, "429": 0.05, "timeout": 0.02},
+        "seed": 17,
+        "client_timeout_seconds": 2,
+        "sandbox_timeout_seconds": 3,
+        "pairs": {"least": 1, "most": 1},
+    },
+    "naive": {"sizes": [60, 120], "members_per_group": 10},
+    "many_orgs": {
+        "organizations": 3,
+        "users": 10,
+        "groups": 2,
+        "members_per_group": 5,
+        "large": {"users": 200, "groups": 10, "members_per_group": 10},
+        "workers": 2,
+        "interval_minutes": 1,
+        "observe_intervals": 1.5,
+        **GOOGLE,
+        "latency_ms": 20,
+    },
 }
 
-SCALES = {"full": FULL, "quick": QUICK, "tiny": TINY}
+TINY["million"] = {  # the million's path at a tiny size (a dry run of make bench-scale)
+    "users": 300,
+    "groups": 15,
+    "members_per_group": 10,
+    "people_list": TINY["people_list"],
+}
+
+MILLION = {  # make bench-scale: its own command, up to two hours; one pair per ratio
+    "name": "million",
+    "pairs": {"least": 1, "most": 1},
+    "million": {
+        "users": 1_000_000,
+        "groups": 50_000,
+        "members_per_group": 60,
+        "people_list": FULL["people_list"],
+    },
+}
+
+SCALES = {"full": FULL, "quick": QUICK, "tiny": TINY, "million": MILLION}

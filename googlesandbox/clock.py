@@ -26,11 +26,15 @@ _cached: list[float] = [0.0, -1e9]  # [offset seconds, monotonic time read]
 def offset_seconds() -> float:
     with _lock:
         offset, read_at = _cached
-    if time.monotonic() - read_at < CACHE_SECONDS:
+    started = time.monotonic()
+    if started - read_at < CACHE_SECONDS:
         return offset
     row = SandboxClock.objects.filter(pk=1).values_list("offset_seconds", flat=True).first()
     offset = float(row or 0.0)
     with _lock:
+        if _cached[1] > started:
+            # a travel in this process while we read: ours may predate it, keep the travel's
+            return _cached[0]
         _cached[:] = [offset, time.monotonic()]
     return offset
 

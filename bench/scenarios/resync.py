@@ -1,88 +1,98 @@
-"""Scenario 2 — re-sync with nothing changed: wall time, ratio to fetch-only, rows written.
+"""Scenario 2 — re-sync with nothing changed: time against fetch-only, and every row written.
 
-Flow: on scenario 1's organization (already synced; the sandbox unchanged), run
-`sync_directory --json` again in a measured process, then fetch-only, re-sync, fetch-only
-(interleaved; the best time of each side is compared). Rows written are counted on the first
-re-sync: PostgreSQL's own per-table counters (pg_stat_user_tables: inserted + updated + deleted)
-for the people, group and membership tables, read before and after the run (after the syncing
-process exited, so its counters are flushed); the run's own records (SyncRun, SyncChange, audit)
-are counted apart. Target: ratio ≤ 1.05 and 0 rows written.
+Flow: in the main world after its first sync (scenario 1, or one unmeasured sync when run
+alone), interleaved pairs A B A B …: a fetch-only pass, then a re-sync (`sync_directory`), each
+in its own measured process after a CHECKPOINT. Nothing changes in the sandbox meanwhile (its
+sign-in trickle is off), so every pair starts from the same state.
+
+Rows written are checked on every re-sync, not only the first: PostgreSQL's counters of every
+table (bench/writes.py), read after the syncing process's backends exited. Tables are grouped:
+*data* (people, groups, memberships, seats, sessions, … — target 0) and the run's own *records*
+(the run, its lock, its change and audit rows), reported apart.
+
+Targets: median ratio re-sync / fetch-only ≤ 1.05; 0 data rows written by every re-sync; peak
+memory ≤ 300 MB.
 """
 
-from .. import hearth
-from ..env import CouldNotMeasure
-from ..measure import rows_written
-from ..report import verdict
+from .. import hearth, method, worlds, writes
+from ..measure import ProcessRun
+from .full_sync import passes_figures
 
 KEY = "resync"
 TITLE = "2. Re-sync, nothing changed"
-TARGET_RATIO = 1.05
-REPEATS = 2
-RECORD_TABLES = [
-    "integrations_syncrun",
-    "integrations_syncchange",
-    "audit_auditevent",
-    "integrations_synclock",
-]
+TARGET_RATIO = method.Target(1.05)
+TARGET_RSS_MB = 300.0
 
 
 def run(ctx) -> dict:
     env = ctx.env
-    shared = ctx.shared.get("full_sync")
-    if shared is None:
-        raise CouldNotMeasure("needs scenario 1 (full_sync) in the same run")
-    quota = hearth.UNLIMITED
-    before = rows_written(hearth.PEOPLE_TABLES + RECORD_TABLES)
-    calls_before = env.sandbox_requests()
-    synced = hearth.sync(env, "full-bench", quota=quota)
-    calls = env.sandbox_requests() - calls_before
-    after = rows_written(hearth.PEOPLE_TABLES + RECORD_TABLES)
-    written = {table: after[table] - before[table] for table in after}
-    # then fetch-only, re-sync, fetch-only, interleaved: the best of each side is compared, so
-    # a burst of load from other processes on a shared machine moves neither figure much
-    fetches, syncs = [], [synced]
-    calls_before = env.sandbox_requests()
-    fetches.append(hearth.fetch_only(env, "full-bench", quota=quota))
-    fetch_calls = env.sandbox_requests() - calls_before
-    for _ in range(REPEATS - 1):
-        syncs.append(hearth.sync(env, "full-bench", quota=quota))
-        fetches.append(hearth.fetch_only(env, "full-bench", quota=quota))
-    best_sync = min(run.command_seconds for run in syncs)
-    floor = min(run.command_seconds for run in fetches)
+    world = worlds.main_world(ctx, synced=True)
+    slug = worlds.MAIN_SLUG
+    fetches: list[ProcessRun] = []
+    syncs: list[ProcessRun] = []
+
+    def pair() -> float:
+        fetch = hearth.timed(env, lambda: hearth.fetch_only(env, slug, quota=hearth.UNLIMITED))
+        synced = hearth.timed(env, lambda: hearth.sync(env, slug, quota=hearth.UNLIMITED))
+        fetches.append(fetch)
+        syncs.append(synced)
+        return synced.command_seconds / fetch.command_seconds
+
+    least, most = ctx.pairs(KEY)
+    ratios = method.sample(pair, target=TARGET_RATIO, least=least, most=most)
+    data_rows = [writes.data_rows(r.written) for r in syncs]
+    peaks = [r.max_rss_mb for r in syncs]
     return {
-        "sync_seconds": round(best_sync, 2),
-        "sync_seconds_each": [round(run.command_seconds, 2) for run in syncs],
-        "sync_summary": synced.json(),
-        "api_calls": calls,
-        "fetch_only_seconds": round(floor, 2),
-        "fetch_only_seconds_each": [round(run.command_seconds, 2) for run in fetches],
-        "fetch_only_api_calls": fetch_calls,
-        "fetch_only_same_calls": fetch_calls == calls,
-        "fetch_only_source": hearth.fetch_only_source(env),
-        "ratio_to_fetch_only": round(best_sync / floor, 3),
-        "target_ratio_to_fetch_only": TARGET_RATIO,
-        "rows_written": sum(written[t] for t in hearth.PEOPLE_TABLES),
-        "rows_written_by_table": {t: written[t] for t in hearth.PEOPLE_TABLES},
-        "record_rows_written_by_table": {t: written[t] for t in RECORD_TABLES},
-        "db_statements": synced.statements_total,
-        "db_statements_by_kind": synced.statements,
-        "peak_rss_mb": round(synced.max_rss_mb, 1),
+        "users": world.domain.users,
+        **method.comparison("resync_to_fetch_only", ratios, TARGET_RATIO),
+        "resync": passes_figures(syncs),
+        "fetch_only": passes_figures(fetches),
+        "api_calls_resync": syncs[-1].api_calls_ok,
+        "api_calls_fetch_only": fetches[-1].api_calls_ok,
+        # every re-sync: data rows written (target 0 each)
+        "rows_written_each": data_rows,
+        "rows_written": max(data_rows),
+        **method.check("rows_written", all(n == 0 for n in data_rows)),
+        "rows_written_by_table": [r.summary()["rows_written"] for r in syncs],
+        **method.comparison(
+            "resync_peak_rss_to_300mb", [p / TARGET_RSS_MB for p in peaks], method.Target(1.0)
+        ),
+        "peak_rss_mb": round(max(peaks), 1),
+        "db_statements": syncs[-1].statements_total,
+        "db_statements_by_kind": syncs[-1].statements,
+        "sync_summary": syncs[-1].json(),
     }
 
 
 def table(f: dict) -> list[tuple[str, str, str]]:
+    sync, fetch = f["resync"], f["fetch_only"]
     return [
-        ("re-sync", f"{f['sync_seconds']:.1f} s, {f['api_calls']:,} calls", ""),
-        ("fetch-only pass", f"{f['fetch_only_seconds']:.1f} s", ""),
         (
-            "ratio re-sync / fetch-only",
-            f"{f['ratio_to_fetch_only']:.2f}",
-            verdict(f["ratio_to_fetch_only"] <= TARGET_RATIO, "≤ 1.05"),
+            "re-sync (median)",
+            f"{sync['seconds_median']:.1f} s, {f['api_calls_resync']:,} calls",
+            f"CPU {sync['cpu_seconds_median']:.1f} s; sandbox CPU "
+            f"{sync['sandbox_cpu_seconds_median']:.1f} s",
         ),
         (
-            "people/group/membership rows written",
-            f"{f['rows_written']:,}",
-            verdict(f["rows_written"] == 0, "0"),
+            "fetch-only pass (median)",
+            f"{fetch['seconds_median']:.1f} s, {f['api_calls_fetch_only']:,} calls",
+            f"CPU {fetch['cpu_seconds_median']:.1f} s; sandbox CPU "
+            f"{fetch['sandbox_cpu_seconds_median']:.1f} s",
+        ),
+        (
+            "ratio re-sync / fetch-only",
+            method.describe(f, "resync_to_fetch_only"),
+            method.target_text(f, "resync_to_fetch_only"),
+        ),
+        (
+            "data rows written, each re-sync",
+            ", ".join(f"{n:,}" for n in f["rows_written_each"]),
+            method.target_text(f, "rows_written", label="0 every time"),
+        ),
+        (
+            "peak memory, re-sync",
+            f"{f['peak_rss_mb']:.0f} MB",
+            method.target_text(f, "resync_peak_rss_to_300mb", label="≤ 300 MB"),
         ),
         ("DB statements", f"{f['db_statements']:,}", ""),
     ]

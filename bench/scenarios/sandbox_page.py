@@ -1,8 +1,9 @@
-"""Scenario 6 — the sandbox: time to serve one `users.list` page of 500 at 100,000 users.
+"""Scenario 5 — the sandbox: time to serve one `users.list` page of 500.
 
-Flow: seed a domain of N users, mint an admin token directly, then walk every page of 500 in
-order over HTTP (requests, keep-alive) against the sandbox *server process* the other scenarios
-use, timing each request from the client side. The first request is a warm-up and not counted.
+Flow: a domain of N users (the main world's directory when it is at least that large, else a
+world of its own), an admin token minted directly, then every page of 500 walked in order over
+HTTP (keep-alive) against the sandbox *server process* the other scenarios use, each request
+timed from the client side. The first request is a warm-up and not counted.
 Target: p95 ≤ 30 ms, so that the emulator is never what the sync figures measure.
 """
 
@@ -10,25 +11,31 @@ import time
 
 import requests
 
+from .. import method
 from ..directory import access_token, domain_seed
 from ..measure import summary_ms
-from ..report import verdict
 
 KEY = "sandbox_page"
-TITLE = "6. Sandbox: users.list page of 500"
+TITLE = "5. Sandbox: users.list page of 500"
 TARGET_MS = 30.0
 
 
 def run(ctx) -> dict:
     scale = ctx.scale[KEY]
-    domain = domain_seed("page.bench.example", users=scale["users"])
-    ctx.env.sandbox_start()
+    main = ctx.shared.get("main") if ctx.env.world == "main" else None
+    if main is not None and main.domain.users >= scale["users"]:
+        ctx.world("main")
+        name, users = main.domain.name, main.domain.users
+    else:
+        ctx.world("sandbox_page")
+        domain = domain_seed("page.bench.example", users=scale["users"], env=ctx.env)
+        name, users = domain.name, domain.users
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {access_token(domain.name)}"
+    session.headers["Authorization"] = f"Bearer {access_token(name)}"
     url = f"{ctx.env.sandbox_url}/admin/directory/v1/users"
-    base = {"customer": "my_customer", "maxResults": scale["page_size"]}
+    base = {"customer": "my_customer", "maxResults": scale["page_size"], "orderBy": "email"}
     session.get(url, params=base, timeout=60).raise_for_status()  # warm-up
-    timings, users, token = [], 0, None
+    timings, listed, token = [], 0, None
     while True:
         params = dict(base, pageToken=token) if token else base
         started = time.perf_counter()
@@ -36,20 +43,22 @@ def run(ctx) -> dict:
         timings.append(time.perf_counter() - started)
         answer.raise_for_status()
         body = answer.json()
-        users += len(body.get("users", []))
+        listed += len(body.get("users", []))
         token = body.get("nextPageToken")
         if not token:
             break
     figures = {
-        "users": domain.users,
+        "users": users,
         "page_size": scale["page_size"],
         "pages": len(timings),
-        "users_listed": users,
-        "seed_seconds": domain.seed_seconds,
+        "users_listed": listed,
         **{f"page_{k}": v for k, v in summary_ms(timings).items() if k != "n"},
-        "target_p95_ms": TARGET_MS,
     }
-    figures["ratio_p95_to_target"] = round(figures["page_p95_ms"] / TARGET_MS, 3)
+    figures.update(
+        method.comparison(
+            "page_p95_to_30ms", [figures["page_p95_ms"] / TARGET_MS], method.Target(1.0)
+        )
+    )
     return figures
 
 
@@ -60,7 +69,7 @@ def table(f: dict) -> list[tuple[str, str, str]]:
         (
             "page time p95",
             f"{f['page_p95_ms']:.1f} ms",
-            verdict(f["page_p95_ms"] <= TARGET_MS, "≤ 30 ms"),
+            method.target_text(f, "page_p95_to_30ms", label="≤ 30 ms"),
         ),
         ("page time max", f"{f['page_max_ms']:.1f} ms", ""),
     ]

@@ -34,7 +34,10 @@ through usermanagement.services) and a SyncChange row per change — are plain r
 config.bulk: PostgreSQL's COPY, `bulk_create` on other databases.
 """
 
+import bisect
 import contextlib
+import hashlib
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -50,6 +53,7 @@ from licenses.services import seats_reconcile
 from organizations.models import ConnectedDomain
 from usermanagement import services as directory
 from usermanagement.models import Group, GroupMembership, User
+from usermanagement.selectors import admins_active
 
 from ..models import Integration, SyncChange, SyncConflict, SyncRun
 from . import planning
@@ -98,8 +102,10 @@ class ChangeRecorder:
         repr_: str = "",
         diff: dict | None = None,
         applied: bool = True,
+        count: int = 1,
     ) -> None:
-        self.counts[kind] += 1
+        """One change row; `count` when the row stands for several changes of that kind."""
+        self.counts[kind] += count
         if self.dry_run:
             return
         self.rows.append(
@@ -148,17 +154,60 @@ class Removal:
     transition: Transition
 
 
+class SeenIds:
+    """The Google ids a run's listings returned, in 8 bytes each (a million people: 8 MB).
+
+    Ids are folded to 64-bit integers — Google's numeric ids by value, any other by a hash. Two
+    ids folding alike would make a missing person look listed: the safe side (kept, not
+    archived)."""
+
+    def __init__(self):
+        self._ids = array("q")
+        self._sorted = 0  # how many of _ids, from the start, are in order
+
+    @staticmethod
+    def _fold(google_id: str) -> int:
+        if google_id.isdigit():
+            return int(google_id) % (1 << 63)
+        digest = hashlib.blake2b(google_id.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") >> 1
+
+    def add_many(self, google_ids: Iterable[str]) -> None:
+        self._ids.extend(self._fold(google_id) for google_id in google_ids)
+
+    def __contains__(self, google_id: str) -> bool:
+        if self._sorted != len(self._ids):
+            self._ids = array("q", sorted(self._ids))
+            self._sorted = len(self._ids)
+        value = self._fold(google_id)
+        position = bisect.bisect_left(self._ids, value)
+        return position < len(self._ids) and self._ids[position] == value
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+LOCAL_COLUMNS = ("pk", "google_id", "google_etag", "google_state", "status", "email", "role")
+
+
+def _local(row) -> LocalUser:
+    pk, google_id, etag, state, status, email, role = row
+    return LocalUser(pk, google_id, etag, state, status, email.lower(), role == User.Role.ADMIN)
+
+
 @dataclass
 class UserSync:
+    """People of one run. It keeps no index of the organization in memory: each page looks up
+    the people it names (by Google id, and by address where an address is new) in a few indexed
+    queries, so memory stays flat however large the directory; only the Google ids the listings
+    returned are kept (SeenIds), to find at the end who is no longer listed."""
+
     integration: Integration
     run: SyncRun
     recorder: ChangeRecorder
     dry_run: bool = False
     guard: Callable[[], None] = _no_guard
-    index: dict[str, LocalUser] = field(default_factory=dict)
-    adoptable: dict[str, LocalUser] = field(default_factory=dict)
-    email_owner: dict[str, int] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
+    seen: SeenIds = field(default_factory=SeenIds)
     removals_found: list[Removal] = field(default_factory=list)
     deferred: list[planning.UserStep] = field(default_factory=list)
     processed: int = 0
@@ -166,6 +215,11 @@ class UserSync:
     # the primary and secondary domains, aliases also on domain aliases.
     primary_domains: set[str] = field(default_factory=set)
     alias_domains: set[str] = field(default_factory=set)
+    # A one-person run may conclude only about the person it was asked about.
+    scope_ids: set[str] | None = None
+    scope_emails: set[str] = field(default_factory=set)
+    _missing: list[LocalUser] | None = None
+    _active_people: int | None = None
 
     @property
     def organization(self):
@@ -178,30 +232,43 @@ class UserSync:
             self.guard()
             yield
 
-    # --- 1. the index ------------------------------------------------------------------------
+    # --- 1. lookups --------------------------------------------------------------------------
     def load(self, *, google_ids: Iterable[str] | None = None, emails: Iterable[str] = ()) -> None:
-        """The local index; restricted to some ids/emails for a one-person sync."""
-        people = User.objects.filter(organization=self.organization)
+        """Restrict what the run may conclude about to some people (a one-person sync); a full
+        run concludes about everyone its listings cover."""
         if google_ids is not None:
-            people = people.annotate(email_lower=Lower("email")).filter(
-                Q(google_id__in=list(google_ids)) | Q(email_lower__in=[e.lower() for e in emails])
-            )
-        for pk, google_id, etag, state, status, email, role in people.values_list(
-            "pk", "google_id", "google_etag", "google_state", "status", "email", "role"
-        ).iterator(chunk_size=5000):
-            local = LocalUser(
-                pk, google_id, etag, state, status, email.lower(), role == User.Role.ADMIN
-            )
-            if google_id is not None:
-                self.index[google_id] = local
-            elif status != User.Status.ARCHIVED:
-                self.adoptable[local.email] = local
-            if status != User.Status.ARCHIVED:
-                self.email_owner[local.email] = pk
+            self.scope_ids = set(google_ids)
+            self.scope_emails = {email.lower() for email in emails}
+
+    def _people(self):
+        return User.objects.filter(organization=self.organization)
+
+    def _by_google_id(self, google_ids: list[str]) -> dict[str, LocalUser]:
+        if not google_ids:
+            return {}
+        rows = self._people().filter(google_id__in=google_ids).values_list(*LOCAL_COLUMNS)
+        return {row[1]: _local(row) for row in rows}
+
+    def _by_address(self, addresses: Iterable[str]) -> dict[str, LocalUser]:
+        """The people (not archived) who hold these addresses now: owners, and the unbound
+        accounts a first sync adopts (one query on the unique index of addresses)."""
+        addresses = list(addresses)
+        if not addresses:
+            return {}
+        rows = (
+            self._people()
+            .exclude(status=User.Status.ARCHIVED)
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=addresses)
+            .values_list(*LOCAL_COLUMNS)
+        )
+        return {row[5].lower(): _local(row) for row in rows}
 
     @property
     def active_people(self) -> int:
-        return sum(1 for local in self.index.values() if local.status == User.Status.ACTIVE)
+        if self._active_people is None:
+            self._active_people = self._people().filter(status=User.Status.ACTIVE).count()
+        return self._active_people
 
     # --- 2. pages ----------------------------------------------------------------------------
     def in_scope(self, remote: RemoteUser) -> bool:
@@ -217,14 +284,24 @@ class UserSync:
             self.primary_domains.add(remote.email.rpartition("@")[2])
             self.alias_domains.update(a.rpartition("@")[2] for a in remote.fields["aliases"])
         remotes = [r for r in remotes if r.state == planning.DELETED or self.in_scope(r)]
-        self.seen.update(r.google_id for r in remotes)
+        self.seen.add_many(r.google_id for r in remotes)
+        bound = self._by_google_id([r.google_id for r in remotes])
+        # Addresses that may be new to someone: asked once for the page (none on a steady run).
+        holders = self._by_address(
+            {
+                r.email
+                for r in remotes
+                if r.google_id not in bound or bound[r.google_id].email != r.email
+            }
+        )
         need_fields = []
         for remote in remotes:
-            local = self.index.get(remote.google_id)
+            local = bound.get(remote.google_id)
+            holder = holders.get(remote.email)
             if local is not None and local.etag != remote.etag:
                 need_fields.append(local.pk)
-            elif local is None and remote.email in self.adoptable:
-                need_fields.append(self.adoptable[remote.email].pk)
+            elif local is None and holder is not None and holder.google_id is None:
+                need_fields.append(holder.pk)
         fields_by_pk = {}
         if need_fields:
             fields_by_pk = {
@@ -235,20 +312,20 @@ class UserSync:
             }
         steps = []
         for remote in remotes:
-            local = self.index.get(remote.google_id)
+            local = bound.get(remote.google_id)
+            holder = holders.get(remote.email)
             adoptable = None
             if local is not None and local.pk in fields_by_pk:
                 local = replace(local, fields=fields_by_pk[local.pk])
-            elif local is None and remote.email in self.adoptable:
-                candidate = self.adoptable[remote.email]
-                adoptable = replace(candidate, fields=fields_by_pk.get(candidate.pk, {}))
+            elif local is None and holder is not None and holder.google_id is None:
+                adoptable = replace(holder, fields=fields_by_pk.get(holder.pk, {}))
             step = planning.user_step(remote, local, adoptable=adoptable)
             if step.writes:
                 steps.append(step)
         self.processed += len(remotes)
         steps = self._set_aside_unusable(steps)
         if steps:
-            self._apply(steps)
+            self._apply(steps, holders=holders)
 
     def _new_address(self, step: planning.UserStep) -> str | None:
         """The address a step gives someone in Hearth (None: it leaves the address as it is)."""
@@ -324,28 +401,34 @@ class UserSync:
                     },
                 )
 
-    def _email_blocked(self, step: planning.UserStep) -> bool:
-        owner = self.email_owner.get(step.remote.email)
-        own_pk = step.local.pk if step.local is not None else None
-        return (
-            owner is not None
-            and owner != own_pk
-            and step.kind in (planning.CREATE, planning.ADOPT, planning.UPDATE)
-            and step.remote.state != planning.DELETED
-        )
-
-    def _apply(self, steps: list[planning.UserStep], *, deferred_phase: bool = False) -> None:
+    def _apply(
+        self,
+        steps: list[planning.UserStep],
+        *,
+        holders: dict[str, LocalUser],
+        deferred_phase: bool = False,
+        moving: frozenset[int] = frozenset(),
+    ) -> None:
+        """Write the steps; a step whose new address someone else holds (or an earlier person
+        of this very batch takes) waits for the end of the run (`deferred`). `moving`: people
+        whose own addresses are about to change (swapped addresses)."""
         ready = []
         claimed: dict[str, str] = {}  # address -> Google id, within this batch
         for step in steps:
             address = self._new_address(step)
+            holder = holders.get(address) if address is not None else None
+            own_pk = step.local.pk if step.local is not None else None
+            held_by_other = holder is not None and holder.pk != own_pk and holder.pk not in moving
             twin = address is not None and claimed.get(address, step.remote.google_id)
-            if (not deferred_phase and self._email_blocked(step)) or (
-                twin and twin != step.remote.google_id
-            ):
-                # someone else holds the address, or an earlier person of this very batch
-                # takes it: retried once the run settled (and skipped if still taken)
+            if (held_by_other and not deferred_phase) or (twin and twin != step.remote.google_id):
                 self.deferred.append(step)
+                continue
+            if held_by_other:  # deferred phase: still taken after the removals settled
+                self._skip(
+                    step,
+                    f"{step.remote.email} is still used by another person (waiting for review); "
+                    "retried on the next run.",
+                )
                 continue
             if address is not None:
                 claimed[address] = step.remote.google_id
@@ -367,7 +450,7 @@ class UserSync:
         mark = self.recorder.mark()
         try:
             with self.writing():
-                remember = self._write(steps)
+                self._write(steps)
                 self.recorder.flush()
         except (IntegrityError, DataError) as exc:
             self.recorder.rollback(mark)
@@ -382,15 +465,13 @@ class UserSync:
                 # rather than skip a whole page of people as if each were bad.
                 raise
             return skipped
-        # The in-memory index follows only what was committed.
-        for update in remember:
-            update()
         return 0
 
-    def _write(self, steps: list[planning.UserStep]) -> list[Callable[[], None]]:
+    def _write(self, steps: list[planning.UserStep]) -> None:
         creates = [s for s in steps if s.kind == planning.CREATE]
         adopts = [s for s in steps if s.kind == planning.ADOPT]
         updates = [s for s in steps if s.kind == planning.UPDATE]
+        sign_ins = [s for s in steps if s.kind == planning.SIGN_IN]
         transitions = [
             (step.local, step.transition)
             for step in steps
@@ -398,13 +479,11 @@ class UserSync:
             and step.kind != planning.CREATE
             and step.transition.kind not in planning.REMOVAL_KINDS
         ]
-        sign_ins = [s for s in steps if s.kind == planning.SIGN_IN]
-        remember = self._write_creates(creates)
-        remember += self._write_updates(adopts, Kind.ADOPT)
-        remember += self._write_updates(updates, Kind.UPDATE)
-        remember += self._write_sign_ins(sign_ins)
-        remember += self._write_transitions(transitions, reason="G Suite state changed")
-        return remember
+        self._write_creates(creates)
+        self._write_updates(adopts, Kind.ADOPT)
+        self._write_updates(updates, Kind.UPDATE)
+        self._write_sign_ins(sign_ins)
+        self._write_transitions(transitions, reason="G Suite state changed")
 
     def _create_record(self, remote: RemoteUser) -> dict:
         status = planning.STATUS_FOR_STATE[remote.state]
@@ -416,15 +495,14 @@ class UserSync:
             "status": status,
         }
 
-    def _write_creates(self, steps: list[planning.UserStep]) -> list[Callable[[], None]]:
+    def _write_creates(self, steps: list[planning.UserStep]) -> None:
         if not steps:
-            return []
+            return
         records = [self._create_record(step.remote) for step in steps]
         if self.dry_run:
             pks = [None] * len(steps)
         else:
             pks = directory.people_create_synced(organization=self.organization, records=records)
-        remember = []
         for step, pk, record in zip(steps, pks, records, strict=True):
             self.recorder.add(
                 Kind.CREATE,
@@ -434,20 +512,10 @@ class UserSync:
                 repr_=step.remote.email,
                 diff=_with_notes({"status": (None, record["status"])}, step.remote.notes),
             )
-            if pk is not None:
-                remember.append(_bound(self._remember_create, step.remote, pk, record["status"]))
-        return remember
 
-    def _remember_create(self, remote: RemoteUser, pk: int, status: str) -> None:
-        self.index[remote.google_id] = LocalUser(
-            pk, remote.google_id, remote.etag, remote.state, status, remote.email
-        )
-        if status != User.Status.ARCHIVED:
-            self.email_owner[remote.email] = pk
-
-    def _write_updates(self, steps: list[planning.UserStep], kind: str) -> list[Callable]:
+    def _write_updates(self, steps: list[planning.UserStep], kind: str) -> None:
         if not steps:
-            return []
+            return
         rows = []
         for step in steps:
             values = {**step.remote.fields, "google_etag": step.remote.etag}
@@ -465,47 +533,23 @@ class UserSync:
                 repr_=step.remote.email,
                 diff=_with_notes(dict(step.diff), step.remote.notes),
             )
-        return [_bound(self._remember_update, step, kind) for step in steps]
 
-    def _write_sign_ins(self, steps: list[planning.UserStep]) -> list[Callable]:
+    def _write_sign_ins(self, steps: list[planning.UserStep]) -> None:
         """New etags and sign-in times, silently: one UPDATE for the page, nothing recorded."""
-        if not steps:
-            return []
-        if not self.dry_run:
-            directory.people_update_synced(
-                rows=[
-                    (
-                        step.local.pk,
-                        {
-                            "google_etag": step.remote.etag,
-                            "google_last_login_at": step.remote.fields["google_last_login_at"],
-                        },
-                    )
-                    for step in steps
-                ],
-                fields=["google_etag", "google_last_login_at"],
-            )
-        return [
-            _bound(self._remember_etag, step.local, step.remote.etag) for step in steps
-        ]
-
-    def _remember_etag(self, local: LocalUser, etag: str) -> None:
-        self.index[local.google_id] = replace(local, etag=etag, fields=None)
-
-    def _remember_update(self, step: planning.UserStep, kind: str) -> None:
-        local = step.local
-        if kind == Kind.ADOPT:
-            self.adoptable.pop(local.email, None)
-        if local.status != User.Status.ARCHIVED:
-            if self.email_owner.get(local.email) == local.pk:
-                del self.email_owner[local.email]
-            self.email_owner[step.remote.email] = local.pk
-        self.index[step.remote.google_id] = replace(
-            local,
-            google_id=step.remote.google_id,
-            etag=step.remote.etag,
-            email=step.remote.email,
-            fields=None,
+        if not steps or self.dry_run:
+            return
+        directory.people_update_synced(
+            rows=[
+                (
+                    step.local.pk,
+                    {
+                        "google_etag": step.remote.etag,
+                        "google_last_login_at": step.remote.fields["google_last_login_at"],
+                    },
+                )
+                for step in steps
+            ],
+            fields=["google_etag", "google_last_login_at"],
         )
 
     def _write_transitions(
@@ -514,11 +558,11 @@ class UserSync:
         *,
         reason: str,
         kept: set[int] = frozenset(),
-    ) -> list[Callable[[], None]]:
+    ) -> None:
         """Status changes (and silent Google-state updates) of bound people."""
         if not items:
-            return []
-        changes, silent, remember = [], {}, []
+            return
+        changes, silent = [], {}
         for local, step in items:
             if step.kind and step.new_status is not None and local.pk not in kept:
                 changes.append((local.pk, step.new_status, step.to_state))
@@ -530,48 +574,44 @@ class UserSync:
                     repr_=local.email,
                     diff=_status_diff(local, step),
                 )
-                new_status = step.new_status
             else:
                 silent.setdefault(step.to_state, []).append(local.pk)
-                new_status = local.status
-            remember.append(_bound(self._index_state, local, step.to_state, new_status))
         if not self.dry_run:
             directory.people_status_change(
                 organization=self.organization, changes=changes, acting_user=None, reason=reason
             )
             for google_state, pks in silent.items():
                 directory.people_google_state_set(pks=pks, google_state=google_state)
-        return remember
-
-    def _index_state(self, local: LocalUser, google_state: str, status: str) -> None:
-        if local.google_id in self.index:
-            self.index[local.google_id] = replace(
-                self.index[local.google_id], google_state=google_state, status=status
-            )
-        if status == User.Status.ARCHIVED and self.email_owner.get(local.email) == local.pk:
-            del self.email_owner[local.email]
 
     # --- 3. after the complete listing -------------------------------------------------------
     def missing(self) -> list[LocalUser]:
-        """Bound people the listings did not return (confirmed one by one, then archived)."""
-        return [
-            local for local, _step in planning.missing_transitions(self.index.values(), self.seen)
-        ]
+        """Bound people the listings did not return (confirmed one by one, then archived):
+        the organization's people streamed in chunks against the ids seen."""
+        if self._missing is None:
+            people = self._people().filter(
+                google_id__isnull=False,
+                google_state__in=[planning.ACTIVE, planning.SUSPENDED],
+            )
+            if self.scope_ids is not None:
+                people = people.annotate(email_lower=Lower("email")).filter(
+                    Q(google_id__in=self.scope_ids) | Q(email_lower__in=self.scope_emails)
+                )
+            self._missing = [
+                _local(row)
+                for row in people.values_list(*LOCAL_COLUMNS).iterator(chunk_size=5000)
+                if row[1] not in self.seen
+            ]
+        return [local for local in self._missing if local.google_id not in self.seen]
 
     def removals(self) -> tuple[list[Removal], list[Removal]]:
         """(removals to judge, removals kept because they would remove the last Hearth admin)."""
         found = list(self.removals_found)
-        for local, step in planning.missing_transitions(self.index.values(), self.seen):
+        for local, step in planning.missing_transitions(self.missing(), self.seen):
             found.append(Removal(local, step))
         removals = [r for r in found if r.transition.kind in planning.REMOVAL_KINDS]
-        active_admins = sum(
-            1 for local in self.index.values() if local.is_admin and local.status == "active"
-        ) + sum(
-            1 for local in self.adoptable.values() if local.is_admin and local.status == "active"
-        )
         kept_pks = planning.last_admin_keep(
             [(r.local, r.transition) for r in removals],
-            active_admins=active_admins,
+            active_admins=admins_active(organization=self.organization).count(),
             prefer_pk=self.integration.sync_account_id,
         )
         return (
@@ -599,23 +639,19 @@ class UserSync:
                         ],
                     },
                 )
-            remember = self._write_transitions(
+            self._write_transitions(
                 [(r.local, r.transition) for r in kept],
                 reason="kept",
                 kept={r.local.pk for r in kept},
             )
             self.recorder.flush()
-        for update in remember:
-            update()
 
     def removals_apply(self, removals: list[Removal]) -> None:
         """Called inside the engine's removal transaction (integrations.sync.removals)."""
-        remember = self._write_transitions(
+        self._write_transitions(
             [(r.local, r.transition) for r in removals],
             reason="Suspended, deleted or no longer listed in G Suite",
         )
-        for update in remember:
-            update()
 
     def removals_hold(self, removals: list[Removal]) -> list[dict]:
         """Record the removals as waiting for review (nothing changes); their held entries."""
@@ -640,39 +676,29 @@ class UserSync:
         ]
 
     def deferred_apply(self) -> None:
-        """Deferred email changes, once the removals settled: the addresses may be free now."""
+        """Deferred address changes, once the removals settled: the addresses may be free now
+        (someone archived) or swapped between people of this run."""
         steps, self.deferred = self.deferred, []
         if not steps:
             return
-        ready, blocked = [], []
-        ids = {step.local.pk for step in steps if step.local is not None}
-        for step in steps:
-            owner = self.email_owner.get(step.remote.email)
-            if owner is None or owner in ids or (step.local and owner == step.local.pk):
-                ready.append(step)
-            else:
-                blocked.append(step)
-        renamed = [s for s in ready if s.local is not None]
-        if renamed and not self.dry_run:
-            # Swapped addresses: move the renamed people out of the way first, in one UPDATE.
+        holders = self._by_address({step.remote.email for step in steps})
+        moving = frozenset(step.local.pk for step in steps if step.local is not None)
+        # Swapped addresses: the people whose address another person of this batch takes move
+        # out of the way first (one UPDATE); each then gets their own new address below.
+        to_move = {
+            holder.pk
+            for step in steps
+            if (holder := holders.get(step.remote.email)) is not None
+            and holder.pk in moving
+            and (step.local is None or holder.pk != step.local.pk)
+        }
+        if to_move and not self.dry_run:
             with self.writing():
                 directory.people_update_synced(
-                    rows=[
-                        (s.local.pk, {"email": f"{s.local.pk}@{TEMP_EMAIL_DOMAIN}"})
-                        for s in renamed
-                    ],
+                    rows=[(pk, {"email": f"{pk}@{TEMP_EMAIL_DOMAIN}"}) for pk in sorted(to_move)],
                     fields=["email"],
                 )
-            for step in renamed:
-                if self.email_owner.get(step.local.email) == step.local.pk:
-                    del self.email_owner[step.local.email]
-        self._apply(ready, deferred_phase=True)
-        for step in blocked:
-            self._skip(
-                step,
-                f"{step.remote.email} is still used by another person (waiting for review); "
-                "retried on the next run.",
-            )
+        self._apply(steps, holders=holders, deferred_phase=True, moving=moving)
         with self.writing():
             self.recorder.flush()
 
@@ -684,10 +710,6 @@ class UserSync:
         with self.writing():
             result = seats_reconcile(organization=self.organization)
         self.recorder.counts.update(result.counts())
-
-
-def _bound(function: Callable, *args) -> Callable[[], None]:
-    return lambda: function(*args)
 
 
 # The database rules a synced record can break, in words an admin reads.
@@ -729,14 +751,19 @@ class GroupSync:
     integration: Integration
     run: SyncRun
     recorder: ChangeRecorder
-    user_pk_by_google_id: dict[str, int]
+    # Google id -> pk of the people the current batch of members names (looked up per batch:
+    # no map of the whole organization in memory).
+    user_pk_by_google_id: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     guard: Callable[[], None] = _no_guard
     # Google id -> (pk, etag, email, kept against Google?)
     local: dict[str, tuple[int, str, str, bool]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
-    email_by_id: dict[str, str] = field(default_factory=dict)
     member_removals: list[MembershipRemoval] = field(default_factory=list)
+    # The organization's first sync: every group is new, so its members are recorded as one
+    # change per group ("60 members added") instead of a row per membership — hundreds of
+    # thousands of rows that tell support nothing a person's "created" does not.
+    first_sync: bool = False
 
     @property
     def organization(self):
@@ -758,7 +785,6 @@ class GroupSync:
         creates, updates, back = [], [], []
         for remote in remotes:
             self.seen.add(remote.google_id)
-            self.email_by_id[remote.google_id] = remote.fields["email"]
             existing = self.local.get(remote.google_id)
             if existing is None:
                 creates.append(remote)
@@ -884,6 +910,34 @@ class GroupSync:
             )
 
     # --- members -------------------------------------------------------------------------------
+    def people_lookup(self, google_ids: Iterable[str]) -> None:
+        """Know the pks of these Google ids (the people a batch of member lists names)."""
+        wanted = [gid for gid in set(google_ids) if gid not in self.user_pk_by_google_id]
+        if len(self.user_pk_by_google_id) > 50_000:
+            self.user_pk_by_google_id = {}  # keep memory flat: only the current batch matters
+        for start in range(0, len(wanted), 5000):
+            self.user_pk_by_google_id.update(
+                User.objects.filter(
+                    organization=self.organization, google_id__in=wanted[start : start + 5000]
+                ).values_list("google_id", "pk")
+            )
+
+    def members_resources_batch(self, batch: list[tuple[str, list[dict]]]) -> None:
+        """Complete member lists as Google sends them: the people they name are looked up
+        (one query per batch), then the lists planned and applied (members_batch)."""
+        self.people_lookup(
+            str(resource.get("id", ""))
+            for _gid, resources in batch
+            for resource in resources
+            if str(resource.get("type", "")).upper() == "USER"
+        )
+        self.members_batch(
+            [
+                (gid, [m for m in (self.to_member(r) for r in resources) if m is not None])
+                for gid, resources in batch
+            ]
+        )
+
     def to_member(self, resource: dict) -> RemoteMember | None:
         return planning.remote_member(
             resource,
@@ -941,9 +995,21 @@ class GroupSync:
             group_email = self.local[gid][2]
             for member in plan.add:
                 add.append(self._member_values(group_pk, member, direct))
-                self._record_member(
-                    Kind.MEMBER_ADD, member, group_email, {"role": (None, member.role)}
+            if plan.add and self.first_sync:
+                self.recorder.add(
+                    Kind.MEMBER_ADD,
+                    object_type="group",
+                    object_id=group_pk,
+                    google_id=gid,
+                    repr_=f"{len(plan.add)} members of {group_email}",
+                    diff={"members": (None, len(plan.add)), "direct": direct},
+                    count=len(plan.add),
                 )
+            elif plan.add:
+                for member in plan.add:
+                    self._record_member(
+                        Kind.MEMBER_ADD, member, group_email, {"role": (None, member.role)}
+                    )
             for existing, member in plan.update:
                 update.append(
                     (
@@ -1039,6 +1105,7 @@ class GroupSync:
             )
         flattened = planning.flatten(direct) if self.integration.flatten_nested_groups else {}
         batch = [(gid, flattened.get(gid, [])) for gid in sorted(involved) if gid in self.local]
+        self.people_lookup(m.member_google_id for _gid, members in batch for m in members)
         before = len(self.member_removals)
         self.members_batch(batch, direct=False)
         removals = self.member_removals[before:]

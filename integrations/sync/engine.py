@@ -36,7 +36,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from organizations.services import domains_claim
-from usermanagement.models import User
 
 from ..errors import IntegrationError, WrongCustomer
 from ..google.client import GoogleClient, google_client
@@ -92,10 +91,10 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
             integration=integration,
             run=run,
             recorder=recorder,
-            user_pk_by_google_id={gid: local.pk for gid, local in users.index.items()},
             dry_run=dry_run,
             guard=guard,
             domains_seen=users.primary_domains | users.alias_domains,
+            first_sync=not _previous_total(integration),
         )
         with _phase(run, "groups"):
             _sync_groups(client, run, groups)
@@ -262,7 +261,9 @@ def _member_lists(client: GoogleClient, group_ids: set[str]):
 def _sync_users(client: GoogleClient, integration: Integration, run: SyncRun, users: UserSync):
     users.load()
     previous_total = _previous_total(integration)
-    SyncRun.objects.filter(pk=run.pk).update(progress_total=previous_total or len(users.index))
+    SyncRun.objects.filter(pk=run.pk).update(
+        progress_total=previous_total or users.active_people
+    )
     with client.read_ahead(_user_listings(client), depth=USERS_READ_AHEAD) as pages:
         for deleted, page in pages:
             users.page([planning.remote_user(resource, deleted=deleted) for resource in page])
@@ -304,13 +305,12 @@ def _sync_groups(client: GoogleClient, run: SyncRun, groups: GroupSync) -> None:
         for group_id, members in member_lists:
             if members is None:
                 continue  # deleted meanwhile: the next run deletes it
-            remote = [m for m in (groups.to_member(r) for r in members) if m is not None]
-            batch.append((group_id, remote))
+            batch.append((group_id, members))
             if len(batch) >= MEMBERS_BATCH:
-                groups.members_batch(batch)
+                groups.members_resources_batch(batch)
                 batch = []
     if batch:
-        groups.members_batch(batch)
+        groups.members_resources_batch(batch)
 
 
 # --- fetch only (the floor of a sync's time) ---------------------------------------------------
@@ -388,18 +388,7 @@ def sync_group(*, run: SyncRun, group_key: str, guard: Callable[[], None] = _no_
     )
     recorder = ChangeRecorder(run, dry_run=False)
     client = google_client(subject=integration.sync_account.email)
-    user_index = dict(
-        User.objects.filter(organization=run.organization, google_id__isnull=False).values_list(
-            "google_id", "pk"
-        )
-    )
-    groups = GroupSync(
-        integration=integration,
-        run=run,
-        recorder=recorder,
-        user_pk_by_google_id=user_index,
-        guard=guard,
-    )
+    groups = GroupSync(integration=integration, run=run, recorder=recorder, guard=guard)
     groups.load()
     resource = client.group_get(group_key)
     if resource is None:
@@ -408,8 +397,7 @@ def sync_group(*, run: SyncRun, group_key: str, guard: Callable[[], None] = _no_
     else:
         remote = planning.remote_group(resource)
         groups.page([remote])
-        members = [m for m in (groups.to_member(r) for r in client.members(remote.google_id)) if m]
-        groups.members_batch([(remote.google_id, members)])
+        groups.members_resources_batch([(remote.google_id, client.members(remote.google_id))])
         plan = RemovalPlan(memberships=list(groups.member_removals))
         groups.member_removals.clear()
     verdict = removals_judge(plan=plan, integration=integration)

@@ -132,6 +132,8 @@ _LINE_BREAKS = re.compile("\r\n|[\t\r\n]")
 def clean_text(value, *, name: str, limit: int | None, notes: list[str], multiline=False) -> str:
     """Google's value as text Hearth can store and show safely, with a note for each change."""
     text = "" if value is None else str(value)
+    if text.isprintable() and (limit is None or len(text) <= limit):
+        return text  # the common case, checked in C: nothing to clean, nothing to cut
     if multiline:
         cleaned = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     else:
