@@ -37,4 +37,11 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         every_seconds=24 * 60 * 60,
         description="Delete expired sign-in sessions so the session table stays small.",
     ),
+    PeriodicTask(
+        name="History: prune old sync runs and emails",
+        task="support.tasks.history_prune",
+        every_seconds=24 * 60 * 60,
+        description="Delete sync runs (with their changes) and email logs older than their "
+        "retention period (RETENTION_* settings; held plans and failed runs are kept longer).",
+    ),
 )

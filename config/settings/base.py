@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "access",
     "panel",
     "startup",
+    "support",
 ]
 # The Google emulator (googlesandbox) is installed by local.py and test.py only: production
 # never installs, migrates or routes an app that mints Google tokens.
@@ -247,6 +248,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- History retention (support/retention.py, pruned every night) ---------------------------
+# Sync runs with their per-object changes, and the email log, are kept this many days. Held
+# plans and runs that failed are kept longer (what support is asked about months later); a plan
+# still waiting for review, a run not yet finished and each organization's latest run are never
+# pruned, nor is an email not yet sent. The audit log is never pruned.
+RETENTION_SYNC_RUNS_DAYS = env.int("RETENTION_SYNC_RUNS_DAYS", default=90)
+RETENTION_SYNC_RUNS_WITH_ERRORS_DAYS = env.int("RETENTION_SYNC_RUNS_WITH_ERRORS_DAYS", default=365)
+RETENTION_EMAIL_LOG_DAYS = env.int("RETENTION_EMAIL_LOG_DAYS", default=180)
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")

@@ -24,6 +24,9 @@ Flow:
    the outcome: succeeded, held (removals above the threshold, waiting for review), or failed.
    A failure that a person must fix (auth, permissions) moves the integration to *error* and
    emails the Hearth admins once per incident; the next success clears it and says so.
+4. For the support console: `sync_run_person_now` syncs one person as a run of its own under the
+   same lock, and `sync_lock_reset` frees an organization whose lease expired with runs left
+   behind (never while a live holder renews it).
 """
 
 import os
@@ -34,15 +37,16 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from organizations.models import Organization
 
-from ..models import SyncLock, SyncRun
-from .engine import LockLost, sync_execute
+from ..errors import IntegrationError, IntegrationStateError
+from ..models import Integration, SyncLock, SyncRun
+from .engine import LockLost, sync_execute, sync_user
 
 logger = structlog.get_logger(__name__)
 
@@ -246,3 +250,104 @@ def sync_run_now(
         organization=organization, trigger=trigger, mode=mode, requested_by=requested_by
     )
     return sync_run_execute(run_id=run.pk)
+
+
+# --- one person now; a stuck organization reset (the support console) ------------------------
+
+
+def sync_run_person_now(
+    *, organization: Organization, user_key: str, trigger: str, requested_by=None
+) -> SyncRun:
+    """Sync one person (a Google id or an email) in this process, as a run of its own under the
+    organization's lock: the one-person path (engine.sync_user, which real-time sync takes too)
+    for the support console's "re-sync these people". Like any run it is skipped while another
+    run holds the lock or the integration does not sync, and recorded as failed when Google
+    refuses."""
+    run = sync_run_create(organization=organization, trigger=trigger, requested_by=requested_by)
+    integration = Integration.objects.filter(organization=organization).first()
+    if integration is None or not integration.is_syncing or integration.sync_account_id is None:
+        state = integration.get_state_display().lower() if integration else "not started"
+        return _run_close(run, status=SyncRun.Status.SKIPPED, note=f"The integration is {state}.")
+    holder = _holder_id(run.pk)
+    if not lock_claim(organization_id=organization.pk, holder=holder):
+        return _run_close(
+            run,
+            status=SyncRun.Status.SKIPPED,
+            note="Another sync of this organization was running.",
+        )
+    with Lease(organization_id=organization.pk, holder=holder) as lease:
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.RUNNING, attempt=1, started_at=timezone.now()
+        )
+        run.refresh_from_db()
+        try:
+            sync_user(run=run, user_key=user_key, guard=lease.check)
+        except IntegrationError as error:
+            _run_close(
+                run,
+                status=SyncRun.Status.FAILED,
+                error_class=error.code,
+                error_message=f"{error.headline} {error.detail}".strip(),
+            )
+        except LockLost:
+            _record_lock_lost(run)
+        except Exception as exc:
+            # Recorded before it propagates: a run left *running* would be resumed by the
+            # schedule as a full sync.
+            _run_close(
+                run,
+                status=SyncRun.Status.FAILED,
+                error_class=type(exc).__name__,
+                error_message=str(exc)[:2000],
+            )
+            raise
+    run.refresh_from_db()
+    return run
+
+
+def _run_close(run: SyncRun, *, status: str, **fields) -> SyncRun:
+    now = timezone.now()
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=status, started_at=Coalesce("started_at", now), finished_at=now, **fields
+    )
+    run.refresh_from_db()
+    return run
+
+
+def sync_lock_reset(*, organization: Organization, queued_before=None, now=None) -> list[int]:
+    """Free a stuck organization: release its sync lock and close the runs it left behind —
+    those still *running*, and those *queued* before `queued_before` (their message was lost).
+
+    Only once the lease has expired: while a live holder renews it, a run is at work and this
+    raises IntegrationStateError, changing nothing. The lock row stays locked until commit, so
+    a holder that wakes up meanwhile finds the lock gone at its next check (LockLost) and stops
+    writing. Returns the ids of the runs closed (recorded as failed, error class `Reset`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock = SyncLock.objects.select_for_update().filter(organization=organization).first()
+        if lock is not None and lock.holder and lock.expires_at and lock.expires_at >= now:
+            raise IntegrationStateError(
+                "A sync of this organization is running right now: its worker renewed the lock "
+                f"moments ago (it holds it until {lock.expires_at:%H:%M:%S} UTC). Nothing reset."
+            )
+        if lock is not None and lock.holder:
+            SyncLock.objects.filter(pk=lock.pk).update(holder="", expires_at=None)
+        stuck = Q(status=SyncRun.Status.RUNNING)
+        if queued_before is not None:
+            stuck |= Q(status=SyncRun.Status.QUEUED, created_at__lt=queued_before)
+        closed = list(
+            SyncRun.objects.filter(stuck, organization=organization).values_list("pk", flat=True)
+        )
+        SyncRun.objects.filter(pk__in=closed).update(
+            status=SyncRun.Status.FAILED,
+            started_at=Coalesce("started_at", now),
+            finished_at=now,
+            error_class="Reset",
+            error_message=(
+                "Closed when support reset the organization's sync: no worker was running it "
+                "(its hold on the sync had expired, or it never started). The next run does "
+                "its work."
+            ),
+        )
+    logger.info("sync_lock_reset", organization_id=organization.pk, runs_closed=closed)
+    return closed

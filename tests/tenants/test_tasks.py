@@ -26,6 +26,7 @@ from integrations.models import SyncRun
 from integrations.sync.runs import sync_run_now
 from licenses.models import PersonLicense
 from licenses.services import license_policy_update
+from notifications.models import EmailLog
 from notifications.services import email_logs_create
 from tests.tenants.conftest import Tenant, TwoTenants
 from tests.tenants.rows import organization_rows
@@ -128,11 +129,30 @@ def _seat_grace_over_for_a(world: TwoTenants) -> None:
     ).update(inactive_since=timezone.now() - timedelta(days=2))
 
 
+def _history_old_for_a(world: TwoTenants) -> None:
+    """A synced twice, a year ago, and emailed then; B's history is all recent. The prune keeps
+    A's latest run and removes the older one with its changes, and A's old emails."""
+    _sync(world.a)
+    email_logs_create(
+        template="test_email",
+        to=world.a.admin.email,
+        context={"requested_by": "the tenants suite"},
+        organization=world.a.organization,
+    )
+    EmailLog.objects.filter(organization=world.a.organization).update(
+        status=EmailLog.Status.SENT, created_at=timezone.now() - timedelta(days=400)
+    )
+    SyncRun.objects.filter(organization=world.a.organization).update(
+        created_at=timezone.now() - timedelta(days=400)
+    )
+
+
 # Tasks without ids: how to make work due for A alone. None: the task touches no tenant data.
 SWEEP_WORK: dict[str, Callable[[TwoTenants], None] | None] = {
     "integrations.tasks.sync_schedule_due": _sync_due_for_a,
     "licenses.tasks.seats_grace_release": _seat_grace_over_for_a,
     "usermanagement.tasks.sessions_clear_expired": None,  # sessions belong to no organization
+    "support.tasks.history_prune": _history_old_for_a,
 }
 
 

@@ -1,8 +1,12 @@
-"""Seed the demo organization for `make run` — only what is absent — and print the login."""
+"""Seed the demo organization for `make run` — only what is absent — and print the logins: the
+demo's Hearth admin, and a support account for the support console (/support/)."""
 
 import secrets
+from io import StringIO
+from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -16,21 +20,43 @@ DEMO_ORGANIZATION = "Acme"
 DEMO_DOMAIN = "acme.example"
 DEMO_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 PASSWORD_FILE = settings.BASE_DIR / ".local" / "demo-admin-password"
+DEMO_SUPPORT_EMAIL = "demo-support@hearth.example"
+SUPPORT_PASSWORD_FILE = settings.BASE_DIR / ".local" / "demo-support-password"
 
 
-def _demo_password() -> tuple[str, bool]:
-    """The demo admin's password, generated once and kept in a git-ignored file."""
-    if PASSWORD_FILE.exists():
-        return PASSWORD_FILE.read_text().strip(), False
-    PASSWORD_FILE.parent.mkdir(exist_ok=True)
+def _demo_password(path: Path | None = None) -> tuple[str, bool]:
+    """A demo password, generated once and kept in a git-ignored file."""
+    path = path or PASSWORD_FILE
+    if path.exists():
+        return path.read_text().strip(), False
+    path.parent.mkdir(exist_ok=True)
     password = secrets.token_urlsafe(12)
-    PASSWORD_FILE.write_text(password + "\n")
-    PASSWORD_FILE.chmod(0o600)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
     return password, True
 
 
+def _support_account() -> str:
+    """The demo's support account (the Support group), made by the command a deployment uses
+    (`support_user create`); returns its password."""
+    password, new_password = _demo_password(SUPPORT_PASSWORD_FILE)
+    account = User.objects.filter(email__iexact=DEMO_SUPPORT_EMAIL).first()
+    if account is None:
+        call_command(
+            "support_user",
+            "create",
+            DEMO_SUPPORT_EMAIL,
+            "--password-file",
+            str(SUPPORT_PASSWORD_FILE),
+            stdout=StringIO(),
+        )
+    elif new_password:
+        person_credentials_set(person=account, password=password)
+    return password
+
+
 class Command(BaseCommand):
-    help = "Create the demo organization Acme and its Hearth admin when absent; print the login."
+    help = "Create the demo organization Acme, its Hearth admin and a support account when absent."
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -54,12 +80,15 @@ class Command(BaseCommand):
             # The password file was deleted: the new password must work.
             person_credentials_set(person=admin, password=password)
         person_email_verified(person=admin)
+        support_password = _support_account()
         site = settings.SITE_URL
         self.stdout.write(
             self.style.SUCCESS(
                 "\n"
                 f"  {settings.PRODUCT_NAME} is starting at {site}\n"
                 f"  Sign in as {DEMO_ADMIN_EMAIL} with password {password}\n"
+                f"  Support console: {site}/support/ as {DEMO_SUPPORT_EMAIL} "
+                f"with password {support_password}\n"
                 f"  Google sandbox console: http://127.0.0.1:{settings.SANDBOX_PORT}/console/\n"
             )
         )

@@ -1,13 +1,17 @@
-"""The email log in the support console: did an email go out, and if not, why. Read-only."""
+"""The email log: did an email go out, and if not, why. Read-only; a failed email can be sent
+again (support.actions.email_resend)."""
 
 from django.contrib import admin
 from django.utils.html import format_html
 
 from notifications.models import EmailLog
 
+from .. import actions
+from .base import ReadOnlyAdmin, action_done, organization_filter
+
 
 @admin.register(EmailLog)
-class EmailLogAdmin(admin.ModelAdmin):
+class EmailLogAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "recipient",
@@ -17,10 +21,12 @@ class EmailLogAdmin(admin.ModelAdmin):
         "organization",
         "sent_at",
     ]
-    list_filter = ["status", "template"]
-    search_fields = ["recipient"]
+    list_filter = ["status", "template", ("created_at", admin.DateFieldListFilter)]
+    list_filter += [organization_filter()]
+    search_fields = ["^recipient"]
+    search_help_text = "Search by the recipient's address (or its beginning)."
     list_select_related = ["organization"]
-    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
     fields = [
         "recipient",
         "template",
@@ -37,10 +43,11 @@ class EmailLogAdmin(admin.ModelAdmin):
         "body_html_preview",
     ]
     readonly_fields = fields
+    actions = ["resend"]
 
     @admin.display(description="Text body")
     def body_text_preformatted(self, log: EmailLog) -> str:
-        return format_html('<pre style="white-space:pre-wrap">{}</pre>', log.body_text)
+        return format_html('<pre class="support-email-text">{}</pre>', log.body_text)
 
     @admin.display(description="HTML body")
     def body_html_preview(self, log: EmailLog) -> str:
@@ -48,17 +55,15 @@ class EmailLogAdmin(admin.ModelAdmin):
         # touch the admin page (no scripts, no same-origin access).
         return format_html(
             '<iframe sandbox srcdoc="{}" title="HTML body of email #{}" '
-            'style="width:100%; max-width:680px; height:480px; border:1px solid #ccc"></iframe>',
+            'class="support-email-html"></iframe>',
             log.body_html,
             log.pk,
         )
 
-    # The log records what happened; support reads it, nobody edits it.
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.action(description="Send the failed emails again", permissions=["support"])
+    def resend(self, request, queryset):
+        outcomes = [
+            actions.email_resend(email_log=log, acting_user=request.user)
+            for log in queryset.select_related("organization")[:100]
+        ]
+        return action_done(self, request, outcomes, follow_run=False)
