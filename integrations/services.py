@@ -301,6 +301,7 @@ def integration_settings_update(
     deactivation_threshold: int | None = UNCHANGED,
     sync_interval_minutes: int = UNCHANGED,
     flatten_nested_groups: bool = UNCHANGED,
+    time_zone: str = UNCHANGED,
 ) -> Integration:
     """Change the sync settings (scope, safety threshold, schedule, nested groups); a setting
     not passed keeps its value. `deactivation_threshold=None` goes back to the default rule."""
@@ -313,6 +314,7 @@ def integration_settings_update(
             ("deactivation_threshold", deactivation_threshold),
             ("sync_interval_minutes", sync_interval_minutes),
             ("flatten_nested_groups", flatten_nested_groups),
+            ("time_zone", time_zone),
         ):
             if value is not UNCHANGED and getattr(integration, name) != value:
                 changes[name] = [getattr(integration, name), value]
@@ -323,6 +325,43 @@ def integration_settings_update(
                 integration, acting_user, "integration.settings_changed", changes=changes
             )
     return integration
+
+
+def integration_sync_account_ask(
+    *, organization: Organization, colleague: User, acting_user: User
+) -> None:
+    """*Change sync account?* while the sync runs: ask a colleague (a Hearth admin) to make
+    their account the sync account. No transition: the current account keeps syncing until
+    the colleague's own account passes the check (views_settings.sync_account)."""
+    with transaction.atomic():
+        integration = integration_locked(organization)
+        if not integration.is_syncing:
+            raise IntegrationStateError("G Suite sync is not running for this organization.")
+        if colleague.organization_id != organization.pk or not colleague.is_hearth_admin:
+            raise IntegrationStateError(
+                "The colleague must be a Hearth admin of this organization."
+            )
+        integration_audit(
+            integration,
+            acting_user,
+            "integration.sync_account_requested",
+            colleague=colleague.email,
+        )
+        email_send(
+            template="sync_account_request",
+            to=colleague.email,
+            context={
+                "asker_name": acting_user.display_name,
+                "colleague_name": colleague.display_name,
+                "current_account": integration.sync_account.email
+                if integration.sync_account
+                else "",
+                "sync_account_url": absolute_url(reverse("usermanagement:gsuite_sync_account")),
+                "help_url": _help_link(),
+                "organization_name": organization.name,
+            },
+            organization=organization,
+        )
 
 
 def sync_all_users_allowed_at(*, organization: Organization):
