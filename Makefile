@@ -13,7 +13,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 LOCAL := DJANGO_SETTINGS_MODULE=config.settings.local SANDBOX_PORT=$(SANDBOX_PORT) SITE_URL=$(SITE_URL)
 TEST := DJANGO_SETTINGS_MODULE=config.settings.test
 
-.PHONY: run test lint venv chromium bench bench-quick
+.PHONY: run test lint venv chromium node bench bench-quick
 
 venv: $(STAMP)
 
@@ -34,7 +34,7 @@ run: venv
 	$(LOCAL) HEARTH_PORT=$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.local start
 
 ## make test — ruff and the whole suite against PostgreSQL and Redis (see DATABASE_URL below)
-test: venv chromium
+test: venv chromium node
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(TEST) $(BIN)/python manage.py makemigrations --check --dry-run
@@ -64,3 +64,19 @@ chromium:
 	    echo "Chromium is missing: run 'sudo apt-get install chromium' and try again." >&2; exit 1; \
 	  fi; \
 	fi
+
+## axe-core for the accessibility checks of the browser tests: package.json pins it, npm ci
+## installs exactly the lockfile (again only when either changes)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else \
+	    echo "npm is missing: run 'sudo apt-get install npm' and try again." >&2; exit 1; \
+	  fi; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
