@@ -154,7 +154,10 @@ def home(request):
     integration = _integration(request)
     latest_run = None
     if integration.state in RUNNING:
-        latest_run = scoped(SyncRun, request.organization).first()
+        # a dry run changes nothing: it says nothing about the sync's health
+        latest_run = (
+            scoped(SyncRun, request.organization).exclude(mode=SyncRun.Mode.DRY_RUN).first()
+        )
     kept = error_kept(integration)
     return render(
         request,

