@@ -142,7 +142,7 @@ def test_sync_all_users_shows_live_progress_and_is_refused_again_within_a_day(
     screenshot(page, "um-sync-all-users-refused")
     # the run's page lists its changes
     history.get_by_role("link", name="Details").first.click()
-    page.get_by_role("heading", name=re.compile("^Sync of")).wait_for()
+    page.get_by_role("heading", name=re.compile("^Sync All Users of")).wait_for()
     screenshot(page, "um-sync-run")
 
 
@@ -201,9 +201,9 @@ def test_held_plan_shows_who_would_be_removed_and_is_approved(live_server, page,
     review = page.get_by_test_id("held-removals")
     for email in leaving:
         assert email in review.inner_text()
-    page.get_by_role("button", name="Approve: remove 5 people…").click()
+    page.get_by_role("button", name=re.compile("^Approve: remove 5 people")).click()
     confirm(page, "Approving removes 5 people")
-    assert "Approved: 5 people removed as G Suite says." in flash(page)
+    assert "Approved: 5 people" in flash(page)
     assert acme.people().filter(email__in=leaving, status="archived").count() == 5
     page.goto(f"{live_server.url}/panel/users/g-suite-settings/")
     assert not page.get_by_test_id("held-plan").count()
