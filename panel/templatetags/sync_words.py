@@ -27,6 +27,8 @@ from integrations.models import SyncChange, SyncRun
 from usermanagement.models import GoogleState, GroupMembership, User
 from usermanagement.rules import name_for_display
 
+from .panel_extras import change_label
+
 register = template.Library()
 
 Kind = SyncChange.Kind
@@ -241,3 +243,28 @@ def change_notes(change: SyncChange) -> list[str]:
             note = f"{FIELD_LABELS[name]}: {rest}"
         notes.append(note)
     return notes
+
+
+REMOVAL_COUNT_KINDS = frozenset(
+    {Kind.DEACTIVATE, Kind.ARCHIVE, Kind.GROUP_DELETE, Kind.MEMBER_REMOVE}
+)
+HELD_WORDS = {
+    SyncRun.Review.PENDING: "held for review",
+    SyncRun.Review.REJECTED: "rejected",
+    SyncRun.Review.SUPERSEDED: "held, replaced",
+    SyncRun.Review.APPROVED: "approved",
+}
+
+
+@register.filter
+def run_counts(run: SyncRun) -> list[tuple[str, int]]:
+    """The run's counts as (label, number). A held run's removals did not happen when it ran:
+    they say what became of them ("Archival held for review 12", "… rejected")."""
+    held = run.status == SyncRun.Status.HELD and bool(run.review)
+    rows = []
+    for kind, number in (run.counts or {}).items():
+        if held and kind in REMOVAL_COUNT_KINDS:
+            rows.append((f"{NOUNS.get(kind, kind)} {HELD_WORDS.get(run.review, 'held')}", number))
+        else:
+            rows.append((change_label(kind), number))
+    return rows

@@ -135,6 +135,9 @@ def test_held_plan_is_reviewed_on_its_own_page_reached_from_everywhere(client, a
     (email,) = EmailLog.objects.filter(template="sync_held")
     assert review_url in email.body_text
 
+    # the history does not count the held removals as done
+    history = page(client, reverse("usermanagement:sync_history"))
+    assert "Archival held for review 12" in history and "Archived 12" not in history
     review = page(client, review_url)
     assert "Waiting for your review" in review
     for address in emails:
@@ -186,6 +189,8 @@ def test_rejecting_keeps_them_without_claiming_otherwise_and_they_can_be_release
     assert "Archival rejected — kept" in person_history
     assert ">Archived<" not in person_history
     assert "Proposed, not applied" in person_history
+    history = page(client, reverse("usermanagement:sync_history"))
+    assert "Archival rejected 12" in history and "Archived 12" not in history
 
     # "kept against G Suite", and the next syncs do not propose them again
     assert acme.sync().status == SyncRun.Status.SUCCEEDED
