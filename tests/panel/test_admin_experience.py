@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -389,7 +390,7 @@ def test_the_schedule_is_shown_on_the_card_and_the_settings_page(client, acme):
     last = SyncRun.objects.filter(organization=acme.organization).latest("created_at")
     expected = timezone.localtime(
         last.created_at + timedelta(minutes=30),
-        timezone=__import__("zoneinfo").ZoneInfo("Asia/Tokyo"),
+        timezone=ZoneInfo("Asia/Tokyo"),
     )
     for url in (reverse("integrations:home"), reverse("usermanagement:gsuite_settings")):
         text = page(client, url)
