@@ -15,7 +15,7 @@ TEST := DJANGO_SETTINGS_MODULE=config.settings.test
 # Two test processes, one per core (pytest-xdist): the suite takes about half the time.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint venv chromium bench bench-quick bench-scale
+.PHONY: run test lint venv chromium node bench bench-quick bench-scale
 
 venv: $(STAMP)
 
@@ -36,7 +36,7 @@ run: venv
 	$(LOCAL) HEARTH_PORT=$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.local start
 
 ## make test — ruff and the whole suite against PostgreSQL and Redis (see DATABASE_URL below)
-test: venv chromium
+test: venv chromium node
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(TEST) $(BIN)/python manage.py makemigrations --check --dry-run
@@ -70,3 +70,19 @@ chromium:
 	    echo "Chromium is missing: run 'sudo apt-get install chromium' and try again." >&2; exit 1; \
 	  fi; \
 	fi
+
+## axe-core for the accessibility checks of the browser tests: package.json pins it, npm ci
+## installs exactly the lockfile (again only when either changes)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else \
+	    echo "npm is missing: run 'sudo apt-get install npm' and try again." >&2; exit 1; \
+	  fi; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@

@@ -11,7 +11,7 @@ Hearth admins to ask, instead of an error.
 from dataclasses import dataclass
 
 from licenses.models import PersonLicense
-from licenses.selectors import waiting_positions
+from licenses.selectors import seats_usage, waiting_positions
 from usermanagement.models import User
 from usermanagement.selectors import admins_active
 
@@ -25,6 +25,9 @@ class SignInRefusal:
     admins: tuple[User, ...] = ()
     position: int | None = None
     email: str = ""
+    # "unlicensed" while seats are free: nobody gave this person one yet (they are not in the
+    # waiting line, or the sync has not counted them) — not "the organization has no seat"
+    seats_free: bool = False
 
 
 def _admins(person: User) -> tuple[User, ...]:
@@ -53,6 +56,10 @@ def sign_in_refusal(*, person: User) -> SignInRefusal | None:
                 organization=person.organization, person_ids=[person.pk]
             ).get(person.pk)
         return SignInRefusal(
-            reason="unlicensed", person=person, admins=_admins(person), position=position
+            reason="unlicensed",
+            person=person,
+            admins=_admins(person),
+            position=position,
+            seats_free=seats_usage(organization=person.organization).free > 0,
         )
     return None

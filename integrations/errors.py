@@ -147,3 +147,24 @@ class SyncAllUsersTooSoon(Exception):
     def __init__(self, allowed_at):
         self.allowed_at = allowed_at
         super().__init__(f"Sync All Users can be used again at {allowed_at:%Y-%m-%d %H:%M} UTC.")
+
+
+def error_class_for(code: str) -> type[IntegrationError] | None:
+    """The typed error a run or a check recorded by its code (`IntegrationError.code`, the class
+    name kept in SyncRun.error_class), or None for anything else (a crash, a lost lock)."""
+    found = {cls.__name__: cls for cls in _subclasses(IntegrationError)}
+    return found.get(code)
+
+
+def error_matching(headline: str) -> type[IntegrationError] | None:
+    """The typed error whose headline this is (the integration row keeps headline and fix)."""
+    for cls in _subclasses(IntegrationError):
+        if headline and cls.__init__ is IntegrationError.__init__ and cls().headline == headline:
+            return cls
+    return None
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)

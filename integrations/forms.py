@@ -2,6 +2,8 @@
 signed-in admin's organization only (views pass `request.organization`), so no other tenant's
 people can ever be chosen."""
 
+import zoneinfo
+
 from django import forms
 
 from usermanagement.models import User
@@ -72,6 +74,15 @@ class ScopeForm(forms.Form):
         return data
 
 
+# The largest safety threshold that still means something: more people than any organization
+# has (a bigger number would switch the safety off, and would not fit the column).
+SAFETY_THRESHOLD_MAX = 1_000_000
+SAFETY_THRESHOLD_WORDS = (
+    f"Enter a whole number of people from 1 to {SAFETY_THRESHOLD_MAX:,}, or leave it empty for "
+    "the default rule."
+)
+
+
 class SafetyForm(forms.Form):
     def __init__(self, *args, default: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,7 +95,36 @@ class SafetyForm(forms.Form):
         label="Hold removals above",
         required=False,
         min_value=1,
+        max_value=SAFETY_THRESHOLD_MAX,
+        error_messages={
+            "invalid": SAFETY_THRESHOLD_WORDS,
+            "min_value": SAFETY_THRESHOLD_WORDS,
+            "max_value": SAFETY_THRESHOLD_WORDS,
+        },
         help_text="When one sync would deactivate or archive more people than this, nobody is "
         "removed until an admin approves. Empty: 20% of active people or 500, whichever is "
         "lower, but never below 10.",
     )
+
+
+def _time_zones() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Times are shown in",
+        choices=_time_zones,
+        error_messages={"invalid_choice": "Choose a time zone from the list."},
+        help_text="The sync history, the next sync and reviews use this time zone.",
+    )
+
+
+class SyncAccountAskForm(ColleagueForm):
+    """*Change sync account?* while the sync runs: the colleague to ask by email."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["colleague"].error_messages["required"] = (
+            "Choose the colleague who should become the sync account."
+        )

@@ -70,6 +70,9 @@ class Integration(models.Model):
     flatten_nested_groups = models.BooleanField(
         default=True, help_text="Members of nested groups become (inherited) members."
     )
+    # The time zone the panel shows times in (sync history, next sync, reviews): the
+    # organization's, chosen on the G Suite settings page.
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     # --- health ----------------------------------------------------------------------------
     last_error_headline = models.CharField(max_length=300, blank=True)
@@ -162,6 +165,15 @@ class SyncRun(models.Model):
     error_message = models.TextField(blank=True)
     # Why a run was skipped, held or kept someone (human-readable, for support).
     note = models.TextField(blank=True)
+    # Who approved or rejected a held plan, and when (integrations.sync.review).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

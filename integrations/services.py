@@ -1,18 +1,16 @@
-"""State changes of an organization's G Suite integration (docs/sync.md, "Integration states").
+"""The transitions people make on an organization's G Suite integration: start the install
+(Path A), ask a colleague (Path B), change whom was asked, open the Marketplace, finalize,
+disconnect; plus the settings and Sync All Users.
 
-    not_started ──start_install (Path A)──► installing ──finalize ok──► active ◄─┐
-         │                                      ▲                        │       │ recovered
-         └──request_admin (Path B)──► waiting_for_admin ──finalize ok────┘       │
-                 ▲  change_sync_account (new token, old link dead)      finalize/sync fails
-                                                                         ▼       │
-    any ──disconnect──► disconnected (data kept, schedules stop)        error ───┘
-
-Every transition runs in a transaction, writes an AuditEvent and schedules its side effects
-(emails, the first sync) on commit. `integration_finalize` is the check: it asks Google, through
-integrations.google, for a token and one small answer from each API Hearth uses, and maps a
-failure to one of the typed errors of integrations.errors (which it records on the integration
-before raising). The two transitions the sync itself makes (error, recovered) are in
-integrations.state, below the sync, which calls them.
+The states and which transition each allows are integrations.state's (the state machine, with
+its diagram); every service here names its transition there, and an illegal one is refused
+with IntegrationStateError before anything changes. Every transition runs in a transaction,
+writes an AuditEvent and schedules its side effects (emails, the first sync) on commit.
+`integration_finalize` is the check: it asks Google, through integrations.google, for a token
+and one small answer from each API Hearth uses, and maps a failure to one of the typed errors
+of integrations.errors. During setup a failure stays in the wizard (`setup_failed`: the error is
+kept on the row for Step 2 to show; no sync is scheduled, nobody is emailed); only a running
+integration's *sync* moves it to error (integrations.sync.notify).
 """
 
 import secrets
@@ -40,16 +38,17 @@ from .errors import (
 )
 from .google.client import directory_check
 from .models import Integration, SyncRun
-from .state import integration_audit, integration_locked
+from .state import (
+    error_fields_set,
+    install_pending_until,
+    integration_audit,
+    integration_locked,
+    integration_setup_failed,
+    integration_transition,
+)
 from .tasks import sync_enqueue
 
 SYNC_ALL_USERS_PERIOD = timedelta(hours=24)
-
-
-def _install_patience() -> timedelta:
-    """How long after an admin left for the Marketplace a 'not installed' answer means 'not yet'
-    (Google applies a domain install and its delegation within minutes)."""
-    return timedelta(seconds=settings.GOOGLE_INSTALL_PATIENCE_SECONDS)
 
 
 def _finalize_link(token: str) -> str:
@@ -68,9 +67,8 @@ def integration_start_install(*, organization: Organization, acting_user: User) 
     request is withdrawn (its link stops working).
     """
     integration = integration_locked(organization)
-    if integration.state == Integration.State.ACTIVE:
-        raise IntegrationStateError("The integration is already active.")
-    integration.state = Integration.State.INSTALLING
+    integration_transition(integration, "install_started")
+    error_fields_set(integration, None)  # a new attempt: the last check's error is history
     integration.sync_account = acting_user
     integration.requested_by = None
     integration.request_token = ""
@@ -87,19 +85,21 @@ def integration_marketplace_opened(*, organization: Organization, acting_user: U
     """Step 1's *Open G Suite Marketplace*: remember when, so that a finalize in the next minutes
     waits for Google to apply the install instead of failing (integration_finalize)."""
     integration = integration_locked(organization)
+    integration_transition(integration, "marketplace_opened")
     integration.marketplace_opened_at = timezone.now()
     integration.save(update_fields=["marketplace_opened_at", "updated_at"])
     integration_audit(integration, acting_user, "integration.marketplace_opened")
 
 
 def _request_send(
-    integration: Integration, *, colleague: User, acting_user: User, action: str
+    integration: Integration, *, colleague: User, acting_user: User, action: str, transition: str
 ) -> Integration:
     if colleague.organization_id != integration.organization_id or not colleague.is_hearth_admin:
         raise IntegrationStateError("The colleague must be a Hearth admin of this organization.")
     if not colleague.is_active:
         raise IntegrationStateError("The colleague's account is not active.")
-    integration.state = Integration.State.WAITING_FOR_ADMIN
+    integration_transition(integration, transition)
+    error_fields_set(integration, None)  # the new colleague has not tried yet
     integration.sync_account = colleague
     integration.requested_by = acting_user
     integration.request_token = secrets.token_urlsafe(32)
@@ -135,10 +135,12 @@ def integration_request_admin(
     direct finalize link carrying a fresh request token.
     """
     integration = integration_locked(organization)
-    if integration.state == Integration.State.ACTIVE:
-        raise IntegrationStateError("The integration is already active.")
     return _request_send(
-        integration, colleague=colleague, acting_user=acting_user, action="integration.requested"
+        integration,
+        colleague=colleague,
+        acting_user=acting_user,
+        action="integration.requested",
+        transition="admin_requested",
     )
 
 
@@ -148,13 +150,12 @@ def integration_change_sync_account(
 ) -> Integration:
     """"Change sync account?": ask someone else; the token rotates so the old link stops working."""
     integration = integration_locked(organization)
-    if integration.state != Integration.State.WAITING_FOR_ADMIN:
-        raise IntegrationStateError("No request is waiting for a G Suite admin.")
     return _request_send(
         integration,
         colleague=colleague,
         acting_user=acting_user,
         action="integration.sync_account_changed",
+        transition="sync_account_changed",
     )
 
 
@@ -169,22 +170,6 @@ def integration_by_request_token(*, token: str) -> Integration | None:
     )
 
 
-def _error_record(
-    organization: Organization, error: IntegrationError, *, acting_user, action: str
-) -> Integration:
-    with transaction.atomic():
-        integration = integration_locked(organization)
-        integration.state = Integration.State.ERROR
-        integration.last_error_headline = error.headline[:300]
-        integration.last_error_fix = error.fix[:500]
-        integration.last_error_detail = error.detail or str(error)
-        integration.save()
-        integration_audit(
-            integration, acting_user, action, error=error.code, headline=error.headline
-        )
-    return integration
-
-
 def integration_finalize(
     *, organization: Organization, sync_account: User, acting_user: User | None
 ) -> Integration:
@@ -192,28 +177,26 @@ def integration_finalize(
 
     The check asks Google for a token, then a one-user users.list, groups.list, orgunits.list,
     customers.get and a Reports API call. A failure raises ApiAccessDisabled, NotInstalled,
-    DirectoryAccessDenied, SyncAccountInvalid, GoogleTemporaryError or GoogleUnknownError (after
-    recording it on the integration, which moves to error); a Workspace customer already bound
-    to another organization raises CustomerAlreadyConnected. On success the first full sync is
-    enqueued after commit and, for Path B, the asker gets the `setup_completed` email.
+    DirectoryAccessDenied, SyncAccountInvalid, GoogleTemporaryError or GoogleUnknownError; a
+    Workspace customer already bound to another organization raises CustomerAlreadyConnected.
+    During setup the error is kept on the integration for the wizard (`setup_failed`); a
+    running integration keeps its working sync account and state. "Not installed" in the
+    install-pending sub-state raises InstallPending and records nothing. On success the first
+    full sync is enqueued after commit and, for Path B, the asker gets the `setup_completed`
+    email.
     """
     try:
         check = directory_check(subject=sync_account.email)
     except NotInstalled as error:
-        opened = Integration.objects.filter(organization=organization).values_list(
-            "marketplace_opened_at", flat=True
-        ).first()
-        if opened is not None and timezone.now() < opened + _install_patience():
+        integration = Integration.objects.filter(organization=organization).first()
+        until = install_pending_until(integration) if integration is not None else None
+        if until is not None:
             # Just back from the Marketplace: not applied yet, nothing to record.
-            raise InstallPending(error.detail, until=opened + _install_patience()) from error
-        _error_record(
-            organization, error, acting_user=acting_user, action="integration.finalize_failed"
-        )
+            raise InstallPending(error.detail, until=until) from error
+        integration_setup_failed(organization=organization, error=error, acting_user=acting_user)
         raise
     except IntegrationError as error:
-        _error_record(
-            organization, error, acting_user=acting_user, action="integration.finalize_failed"
-        )
+        integration_setup_failed(organization=organization, error=error, acting_user=acting_user)
         raise
     taken = (
         Integration.objects.filter(google_customer_id=check.customer_id)
@@ -222,9 +205,7 @@ def integration_finalize(
     )
     if taken:
         error = CustomerAlreadyConnected(f"Customer {check.customer_id} is taken.")
-        _error_record(
-            organization, error, acting_user=acting_user, action="integration.finalize_failed"
-        )
+        integration_setup_failed(organization=organization, error=error, acting_user=acting_user)
         raise error
     try:
         with transaction.atomic():
@@ -234,9 +215,7 @@ def integration_finalize(
     except IntegrityError as exc:
         # Another organization finalized the same customer between the check and the save.
         error = CustomerAlreadyConnected(f"Customer {check.customer_id} is taken.")
-        _error_record(
-            organization, error, acting_user=acting_user, action="integration.finalize_failed"
-        )
+        integration_setup_failed(organization=organization, error=error, acting_user=acting_user)
         raise error from exc
     return integration
 
@@ -244,18 +223,15 @@ def integration_finalize(
 def _finalize_success(organization, *, sync_account, acting_user, check) -> Integration:
     integration = integration_locked(organization)
     asker = integration.requested_by if integration.request_token else None
-    previous_state = integration.state
+    previous_state = integration_transition(integration, "finalized")
     now = timezone.now()
-    integration.state = Integration.State.ACTIVE
     integration.sync_account = sync_account
     integration.google_customer_id = check.customer_id
     integration.domain = check.domain
     integration.request_token = ""
     integration.activated_at = integration.activated_at or now
     integration.disconnected_at = None
-    integration.last_error_headline = ""
-    integration.last_error_fix = ""
-    integration.last_error_detail = ""
+    error_fields_set(integration, None)
     integration.error_notified_at = None
     integration.save()
     integration_audit(
@@ -296,7 +272,7 @@ def integration_disconnect(*, organization: Organization, acting_user: User | No
     support, elsewhere).
     """
     integration = integration_locked(organization)
-    integration.state = Integration.State.DISCONNECTED
+    integration_transition(integration, "disconnected")
     integration.disconnected_at = timezone.now()
     integration.request_token = ""
     integration.google_customer_id = None
@@ -325,6 +301,7 @@ def integration_settings_update(
     deactivation_threshold: int | None = UNCHANGED,
     sync_interval_minutes: int = UNCHANGED,
     flatten_nested_groups: bool = UNCHANGED,
+    time_zone: str = UNCHANGED,
 ) -> Integration:
     """Change the sync settings (scope, safety threshold, schedule, nested groups); a setting
     not passed keeps its value. `deactivation_threshold=None` goes back to the default rule."""
@@ -337,6 +314,7 @@ def integration_settings_update(
             ("deactivation_threshold", deactivation_threshold),
             ("sync_interval_minutes", sync_interval_minutes),
             ("flatten_nested_groups", flatten_nested_groups),
+            ("time_zone", time_zone),
         ):
             if value is not UNCHANGED and getattr(integration, name) != value:
                 changes[name] = [getattr(integration, name), value]
@@ -347,6 +325,43 @@ def integration_settings_update(
                 integration, acting_user, "integration.settings_changed", changes=changes
             )
     return integration
+
+
+def integration_sync_account_ask(
+    *, organization: Organization, colleague: User, acting_user: User
+) -> None:
+    """*Change sync account?* while the sync runs: ask a colleague (a Hearth admin) to make
+    their account the sync account. No transition: the current account keeps syncing until
+    the colleague's own account passes the check (views_settings.sync_account)."""
+    with transaction.atomic():
+        integration = integration_locked(organization)
+        if not integration.is_syncing:
+            raise IntegrationStateError("G Suite sync is not running for this organization.")
+        if colleague.organization_id != organization.pk or not colleague.is_hearth_admin:
+            raise IntegrationStateError(
+                "The colleague must be a Hearth admin of this organization."
+            )
+        integration_audit(
+            integration,
+            acting_user,
+            "integration.sync_account_requested",
+            colleague=colleague.email,
+        )
+        email_send(
+            template="sync_account_request",
+            to=colleague.email,
+            context={
+                "asker_name": acting_user.display_name,
+                "colleague_name": colleague.display_name,
+                "current_account": integration.sync_account.email
+                if integration.sync_account
+                else "",
+                "sync_account_url": absolute_url(reverse("usermanagement:gsuite_sync_account")),
+                "help_url": _help_link(),
+                "organization_name": organization.name,
+            },
+            organization=organization,
+        )
 
 
 def sync_all_users_allowed_at(*, organization: Organization):

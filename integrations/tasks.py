@@ -5,7 +5,9 @@ The top of the sync's one-way chain (services → tasks → runs → engine → 
   to a worker after commit; the integration's services call it (finalize, Sync All Users).
 - `sync_schedule_due` (the beat task of the same name, every minute) resumes runs whose worker
   died — their lease expired — and enqueues a full sync of each syncing organization whose
-  interval has elapsed and that has no run queued or running.
+  interval has elapsed (since the last run that counts: not a skipped one, not a dry run —
+  `sync_last_counted_at`, which `sync_next_at` reads for the pages) and that has no run queued
+  or running.
 - The tasks themselves are thin: they take ids and call integrations.sync.runs.
 
 All are `acks_late` with reject-on-worker-lost: a worker killed mid-run gets its message
@@ -77,13 +79,7 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
     for organization_id, interval in integrations:
         if organization_id in busy:
             continue
-        last = (
-            SyncRun.objects.filter(organization_id=organization_id)
-            .exclude(status=SyncRun.Status.SKIPPED)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)
-            .first()
-        )
+        last = sync_last_counted_at(organization_id=organization_id)
         # (less half a tick: the run was requested a moment after the tick that made it, and
         # without the slack each interval slipped by a whole tick)
         if last is not None and last + timedelta(minutes=interval) - SCHEDULE_SLACK > now:
@@ -96,6 +92,32 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
                 )
             )
     return started
+
+
+def sync_last_counted_at(*, organization_id: int):
+    """When the run the schedule counts its interval from was requested (None: no such run).
+    Skipped runs and dry runs do not count: a dry run changes nothing, so it must not push the
+    next real sync back."""
+    return (
+        SyncRun.objects.filter(organization_id=organization_id)
+        .exclude(status=SyncRun.Status.SKIPPED)
+        .exclude(mode=SyncRun.Mode.DRY_RUN)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def sync_next_at(*, integration: Integration, now=None):
+    """When the schedule will next start a full sync of this integration's organization (at the
+    first minute tick from then on), or None when it does not sync. Pages show it."""
+    if not integration.is_syncing:
+        return None
+    now = now or timezone.now()
+    last = sync_last_counted_at(organization_id=integration.organization_id)
+    if last is None:
+        return now
+    return max(now, last + timedelta(minutes=integration.sync_interval_minutes) - SCHEDULE_SLACK)
 
 
 def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:

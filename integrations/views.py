@@ -12,9 +12,12 @@ Pages and the service each one calls (integrations/services.py owns every state 
     step_1          Step 1: the Marketplace (skippable)
     marketplace     *Open G Suite Marketplace* -> integration_marketplace_opened, then Google
     step_2          Step 2: *Finalize G Suite sync* -> integration_finalize; an error keeps the
-                    wizard on Step 2 with its headline and fix (retry Step 2 / back to Step 1);
-                    right after the Marketplace, "not installed yet" shows a panel that checks
-                    again by itself every few seconds until it works or the patience runs out
+                    wizard on Step 2 with its headline and fix and the way to fix it (Step 1
+                    for "not installed", the Admin console's API access page, another account)
+                    — during setup nothing else happens (integrations.state, setup_failed);
+                    right after the Marketplace (the install-pending sub-state), "not installed
+                    yet" shows a panel that checks again by itself every few seconds until it
+                    works or the patience runs out
     done            the success page, with the first sync's progress (htmx polling)
     disconnect      confirmation -> integration_disconnect
 
@@ -27,15 +30,25 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from organizations.tenancy import organization_admin_required, scoped
 from usermanagement.models import User
 
 from . import services
-from .errors import InstallPending, IntegrationError, IntegrationStateError
+from .errors import (
+    ApiAccessDisabled,
+    InstallPending,
+    IntegrationError,
+    IntegrationStateError,
+    NotInstalled,
+    error_matching,
+)
 from .forms import ColleagueForm
 from .models import Integration, SyncRun
+from .state import RUNNING, SETUP, integration_phase, setup_error_shown
+from .tasks import sync_next_at
 
 State = Integration.State
 
@@ -76,20 +89,42 @@ def _card(integration: Integration, user: User) -> str:
     return card
 
 
-def _wizard_context(current: str, **context) -> dict:
+def _wizard_context(current: str, *, step_1_failed: bool = False, **context) -> dict:
+    """`step_1_failed`: Google says the Marketplace install is missing (or not applied yet), so
+    Step 1 is not ticked as done: it is where the fix is."""
     position = [key for key, _ in WIZARD_STEPS].index(current)
+
+    def status(index: int, key: str) -> str:
+        if key == "step_1" and step_1_failed and index < position:
+            return "attention"
+        return "done" if index < position else "current" if index == position else "todo"
+
     context["steps"] = [
-        {
-            "key": key,
-            "label": label,
-            "number": index + 1,
-            "status": "done" if index < position else "current" if index == position else "todo",
-        }
+        {"key": key, "label": label, "number": index + 1, "status": status(index, key)}
         for index, (key, label) in enumerate(WIZARD_STEPS)
     ]
     context["marketplace_url"] = settings.GOOGLE_MARKETPLACE_URL
     context["help_url"] = settings.HELP_ARTICLE_URL
     return context
+
+
+def api_access_url(organization, integration: Integration | None = None) -> str:
+    """Where a G Suite admin turns API access on, for this organization's domain."""
+    domain = (integration.domain if integration else "") or organization.primary_domain
+    return settings.GOOGLE_API_ACCESS_URL.replace("{domain}", domain)
+
+
+def error_kept(integration: Integration) -> IntegrationError | None:
+    """The failed check or sync the row keeps, as its typed error (headline and fix as they were
+    recorded), for the pages that show it again."""
+    if not integration.last_error_headline:
+        return None
+    cls = error_matching(integration.last_error_headline) or IntegrationError
+    return cls(
+        integration.last_error_detail,
+        headline=integration.last_error_headline,
+        fix=integration.last_error_fix,
+    )
 
 
 def _someone_elses_request(request, integration: Integration) -> HttpResponse:
@@ -107,7 +142,7 @@ def _wizard_gate(request, integration: Integration) -> HttpResponse | None:
         if integration.sync_account_id != request.user.pk:
             return _someone_elses_request(request, integration)
         return None
-    if integration.state in (State.INSTALLING, State.ERROR):
+    if integration.state in (*SETUP, State.ERROR):
         return None
     if integration.state == State.ACTIVE:
         messages.info(request, "The G Suite synchronization is already set up.")
@@ -118,25 +153,41 @@ def _wizard_gate(request, integration: Integration) -> HttpResponse | None:
 def home(request):
     integration = _integration(request)
     latest_run = None
-    if integration.state in (State.ACTIVE, State.ERROR):
-        latest_run = scoped(SyncRun, request.organization).first()
+    if integration.state in RUNNING:
+        # a dry run changes nothing: it says nothing about the sync's health
+        latest_run = (
+            scoped(SyncRun, request.organization).exclude(mode=SyncRun.Mode.DRY_RUN).first()
+        )
+    kept = error_kept(integration)
     return render(
         request,
         "integrations/home.html",
         {
             "integration": integration,
+            "api_access": isinstance(kept, ApiAccessDisabled),
+            "api_access_url": api_access_url(request.organization, integration),
+            "now_at": timezone.now(),
             "card": _card(integration, request.user),
+            "phase": integration_phase(integration) if integration.pk else integration.state,
+            # a failed setup check stays in the wizard: the card shows it where setup goes on
+            "setup_error": kept if setup_error_shown(integration) else None,
             "latest_run": latest_run,
+            "next_sync_at": sync_next_at(integration=integration) if integration.pk else None,
+            "held_count": _held_count(request.organization) if integration.state in RUNNING else 0,
             "help_url": settings.HELP_ARTICLE_URL,
         },
     )
+
+
+def _held_count(organization) -> int:
+    return scoped(SyncRun, organization).filter(review=SyncRun.Review.PENDING).count()
 
 
 @organization_admin_required
 def install(request):
     """ "Are you a G Suite administrator?" — the fork between Path A and Path B."""
     integration = _integration(request)
-    if integration.state == State.ACTIVE:
+    if integration.state in RUNNING:
         return redirect("integrations:home")
     if (
         integration.state == State.WAITING_FOR_ADMIN
@@ -164,7 +215,7 @@ def start(request):
 def ask(request):
     """*Ask a G Suite admin* (Path B): choose a colleague among the Hearth admins."""
     integration = _integration(request)
-    if integration.state == State.ACTIVE:
+    if integration.state in RUNNING:
         return redirect("integrations:home")
     if integration.state == State.WAITING_FOR_ADMIN:
         return redirect("integrations:change")
@@ -175,7 +226,11 @@ def ask(request):
 def change(request):
     """*Change sync account?*: ask another colleague; the earlier link stops working."""
     integration = _integration(request)
-    if integration.state not in (State.WAITING_FOR_ADMIN, State.ERROR, State.INSTALLING):
+    if integration.state in RUNNING:
+        # A running integration keeps syncing with its account until another one is checked:
+        # that is the G Suite settings page's *Change sync account?*.
+        return redirect("usermanagement:gsuite_sync_account")
+    if integration.state not in SETUP:
         return redirect("integrations:home")
     return _colleague_form(request, integration, changing=True)
 
@@ -285,18 +340,18 @@ def step_2(request):
                 response["HX-Redirect"] = reverse("integrations:done")
                 return response
             return redirect("integrations:done")
-    elif integration.state == State.ERROR and integration.last_error_headline:
+    elif setup_error_shown(integration) or integration.state == State.ERROR:
         # Coming back to a failed check: show what failed until it is retried.
-        error = {
-            "headline": integration.last_error_headline,
-            "fix": integration.last_error_fix,
-            "code": "",
-        }
+        error = error_kept(integration)
+    pending = isinstance(error, InstallPending)
     context = _wizard_context(
         "step_2",
+        step_1_failed=pending or isinstance(error, NotInstalled),
         integration=integration,
         error=error,
-        pending=isinstance(error, InstallPending),
+        pending=pending,
+        api_access=isinstance(error, ApiAccessDisabled),
+        api_access_url=api_access_url(request.organization, integration),
         recheck_seconds=INSTALL_RECHECK_SECONDS,
     )
     template = "integrations/_step_2_panel.html" if request.htmx else "integrations/step_2.html"

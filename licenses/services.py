@@ -438,6 +438,22 @@ def _targets(
     return PersonLicense.objects.filter(query, organization=organization)
 
 
+def seat_holders_selected(
+    *,
+    organization: Organization,
+    people: Iterable[User | int] = (),
+    group: Group | None = None,
+    org_unit: str | None = None,
+) -> list[int]:
+    """Who in a selection holds a seat now (what unassigning it would take away): the pks,
+    for the confirmation that says how many and whom."""
+    return list(
+        _targets(organization, people=people, group=group, org_unit=org_unit)
+        .filter(state=LICENSED)
+        .values_list("person_id", flat=True)
+    )
+
+
 def license_assign(
     *,
     organization: Organization,

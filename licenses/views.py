@@ -1,12 +1,13 @@
 """User Management → Licenses: seats used / purchased, the waiting line, assign and unassign.
 
-Assign / unassign take a selection of people (checkboxes of the people list, a person's page,
-the waiting line), a group or an org unit, and call licenses.services; running out of seats is
-a message on the page, never an error page.
+Assign takes a selection of people (checkboxes of the people list, a person's page, the
+waiting line), a group or an org unit, and calls licenses.services; running out of seats is a
+message on the page, never an error page. Unassigning asks first, naming the sync account when
+it is affected — which the panel knows, not this app: panel.views_seats.
 """
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,7 @@ from organizations.tenancy import organization_admin_required, scoped
 from usermanagement.models import Group, User
 
 from . import selectors as seats
-from .services import LicenseError, license_assign, license_unassign, seats_reconcile
+from .services import LicenseError, license_assign, seats_reconcile
 
 
 def _org_units(organization) -> list[str]:
@@ -39,8 +40,9 @@ def licenses(request):
             "usage": seats.seats_usage(organization=organization),
             "line": seats.waiting_line(organization=organization, limit=50),
             "policy": seats.license_policy(organization=organization),
+            # people, as the Groups list counts them: not nested groups, not external members
             "groups": scoped(Group, organization)
-            .annotate(people=Count("memberships"))
+            .annotate(people=Count("memberships", filter=Q(memberships__member_type="user")))
             .order_by("email")[:500],
             "org_units": _org_units(organization),
             "tab": "licenses",
@@ -48,7 +50,7 @@ def licenses(request):
     )
 
 
-def _selection(request) -> dict:
+def selection_from_post(request) -> dict:
     organization = request.organization
     selection = {}
     ids = [value for value in request.POST.getlist("person") if value.isdigit()]
@@ -67,14 +69,14 @@ def _selection(request) -> dict:
     return selection
 
 
-def _describe(count: int) -> str:
+def people_words(count: int) -> str:
     return "1 person" if count == 1 else f"{count} people"
 
 
 @require_POST
 @organization_admin_required
 def assign(request):
-    selection = _selection(request)
+    selection = selection_from_post(request)
     if not selection:
         messages.warning(request, "Select people, a group or an organizational unit first.")
     else:
@@ -86,41 +88,9 @@ def assign(request):
             messages.error(request, error.message)
         else:
             if result.assigned:
-                messages.success(request, f"Seat assigned to {_describe(len(result.assigned))}.")
+                messages.success(request, f"Seat assigned to {people_words(len(result.assigned))}.")
             else:
                 messages.info(request, "Everyone selected already had a seat (or is not active).")
-    return redirect(safe_next(request) or "usermanagement:licenses")
-
-
-@require_POST
-@organization_admin_required
-def unassign(request):
-    selection = _selection(request)
-    if not selection:
-        messages.warning(request, "Select people, a group or an organizational unit first.")
-    else:
-        try:
-            result = license_unassign(
-                organization=request.organization, acting_user=request.user, **selection
-            )
-        except LicenseError as error:
-            messages.error(request, error.message)
-        else:
-            if result.released:
-                messages.success(
-                    request,
-                    f"Seat unassigned from {_describe(len(result.released))}. They cannot sign "
-                    "in until they get a seat again.",
-                )
-            if result.kept:
-                kept = scoped(User, request.organization).get(pk=result.kept)
-                messages.info(
-                    request,
-                    f"{kept.display_name} kept their seat: the organization needs at least one "
-                    "admin who can sign in.",
-                )
-            if not result.released and not result.kept:
-                messages.info(request, "Nobody selected had a seat.")
     return redirect(safe_next(request) or "usermanagement:licenses")
 
 
@@ -132,7 +102,7 @@ def fill(request):
     if result.assigned:
         messages.success(
             request,
-            f"{_describe(len(result.assigned))} from the waiting line got a seat, in the order "
+            f"{people_words(len(result.assigned))} from the waiting line got a seat, in the order "
             "they arrived.",
         )
     else:

@@ -10,14 +10,14 @@ from django.urls import include, path
 from integrations import views_settings as gsuite_settings
 from licenses import views as licenses
 
-from . import views, views_admins, views_groups, views_people
+from . import views, views_admins, views_groups, views_people, views_seats
 
 user_management = [
     path("groups/", views_groups.group_list, name="group_list"),
     path("groups/<int:group_id>/", views_groups.group_detail, name="group_detail"),
     path("licenses/", licenses.licenses, name="licenses"),
     path("licenses/assign/", licenses.assign, name="license_assign"),
-    path("licenses/unassign/", licenses.unassign, name="license_unassign"),
+    path("licenses/unassign/", views_seats.unassign, name="license_unassign"),
     path("licenses/fill/", licenses.fill, name="license_fill"),
     path("admins/", views_admins.admin_list, name="admins"),
     path("admins/<int:person_id>/grant/", views_admins.admin_grant, name="admin_grant"),
@@ -34,6 +34,23 @@ user_management = [
         "g-suite-settings/licenses/",
         gsuite_settings.license_policy,
         name="gsuite_license_policy",
+    ),
+    path(
+        "g-suite-settings/sync-account/ask/",
+        gsuite_settings.sync_account_ask,
+        name="gsuite_sync_account_ask",
+    ),
+    path("g-suite-settings/time-zone/", gsuite_settings.time_zone, name="gsuite_time_zone"),
+    path("g-suite-settings/reviews/", gsuite_settings.reviews, name="sync_reviews"),
+    path(
+        "g-suite-settings/reviews/release/",
+        gsuite_settings.kept_release_view,
+        name="sync_kept_release",
+    ),
+    path(
+        "g-suite-settings/runs/<int:run_id>/review/",
+        gsuite_settings.plan_review,
+        name="sync_plan_review",
     ),
     path(
         "g-suite-settings/sync-all-users/",
@@ -64,6 +81,7 @@ urlpatterns = [
     path("panel/", views.panel_overview, name="panel_overview"),
     path("panel/integrations/", include("integrations.urls")),
     path("panel/users/", views_people.person_list, name="person_list"),
+    path("panel/users/people.csv", views_people.person_export, name="person_export"),
     path(
         "panel/users/people/<int:person_id>/",
         views_people.person_detail,

@@ -2,15 +2,19 @@
 
 "Add an admin" takes an address: a person already in the organization becomes an admin at
 once; anyone else gets an invitation (invitations.services — the same flow as the wizard's).
+Revoking asks first (config.confirm), with a warning when the person is the G Suite sync
+account or the admin themselves.
 """
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access.roles import RoleError, person_admin_grant, person_admin_revoke
+from config.confirm import confirm_step
 from config.redirects import safe_next
 from invitations.models import Invitation
 from invitations.services import InvitationError, invitation_send
@@ -18,6 +22,7 @@ from organizations.tenancy import organization_admin_required, scoped, scoped_ge
 from usermanagement.models import User
 
 from .forms import AdminAddForm
+from .views_seats import sync_account_id
 
 
 def _can_sign_in(admin: User) -> bool:
@@ -105,10 +110,35 @@ def admin_grant(request, person_id: int):
     return redirect(safe_next(request) or "usermanagement:admins")
 
 
+def _revoke_confirmation(request, person: User):
+    """What revoking means, and the warnings that matter: the sync account, oneself."""
+    product = settings.PRODUCT_NAME
+    warnings = []
+    if person.pk == sync_account_id(request.organization):
+        warnings.append(
+            f"{person.display_name} is the G Suite sync account. The sync goes on with their "
+            f"Google identity, but they can no longer see or fix it in {product}. To hand the "
+            "sync over, change the sync account first (G Suite Settings)."
+        )
+    if person.pk == request.user.pk:
+        warnings.append(f"This is you: you leave the {product} admin panel at once.")
+    return confirm_step(
+        request,
+        title=f"Revoke {product} admin?",
+        message=f"{person.display_name} ({person.email}) keeps their account but can no longer "
+        "manage people, seats or the G Suite sync.",
+        warnings=warnings,
+        confirm_label="Revoke admin",
+        cancel_url=reverse("usermanagement:admins"),
+    )
+
+
 @require_POST
 @organization_admin_required
 def admin_revoke(request, person_id: int):
     person = scoped_get_or_404(User, request.organization, pk=person_id)
+    if (asked := _revoke_confirmation(request, person)) is not None:
+        return asked
     try:
         person_admin_revoke(
             organization=request.organization, person=person, acting_user=request.user

@@ -1,7 +1,9 @@
 """User Management → Groups: the synced Google groups and each group's members.
 
 Read-only (Google owns groups). Both pages are paginated with a constant number of queries:
-the member counts come from one aggregate, members' seats from one join.
+the member counts come from one aggregate, members' seats from one join. "People" is one number
+everywhere (this list, a group's page, the Licenses page): members who are people of the
+organization, direct or inherited — not nested groups, not external addresses.
 """
 
 from django.core.paginator import Paginator
@@ -54,6 +56,9 @@ def group_detail(request, group_id: int):
         direct_count=Count("pk", filter=Q(direct=True)),
         inherited_count=Count("pk", filter=Q(direct=False)),
         external_count=Count("pk", filter=Q(member_type="external")),
+        group_count=Count("pk", filter=Q(member_type="group")),
+        # the same number the Groups list and the Licenses page give as the group's people
+        people_count=Count("pk", filter=Q(member_type="user")),
     )
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(

@@ -15,6 +15,8 @@ from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from .rules import name_for_display
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -90,8 +92,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     aliases = models.JSONField(default=list, blank=True)
     org_unit_path = models.CharField(max_length=500, blank=True)
-    title = models.CharField(max_length=200, blank=True)
-    department = models.CharField(max_length=200, blank=True)
+    # Kept whole, however long Google's are: text that is cut silently misleads (issue 16).
+    title = models.TextField(blank=True)
+    department = models.TextField(blank=True)
     phone = models.CharField(max_length=64, blank=True)
     manager_email = models.CharField(max_length=254, blank=True)
     photo_url = models.URLField(max_length=500, blank=True)
@@ -174,7 +177,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        # Shown in pages and emails: without bidi controls (usermanagement.rules).
+        return name_for_display(f"{self.first_name} {self.last_name}").strip()
 
     @property
     def display_name(self) -> str:

@@ -166,6 +166,7 @@ if GOOGLE_SANDBOX_ENABLED:
         "api": f"{_sandbox_url}/",
         "oidc": _sandbox_url,
         "marketplace": f"{_sandbox_url}/marketplace/hearth",
+        "api_access": f"{_sandbox_url}/console/{{domain}}/settings/",
     }
 else:
     _google_defaults = {
@@ -173,11 +174,15 @@ else:
         "api": "https://admin.googleapis.com/",
         "oidc": "https://accounts.google.com",
         "marketplace": "https://workspace.google.com/marketplace",
+        "api_access": "https://admin.google.com/ac/owl",
     }
 GOOGLE_TOKEN_URI = env("GOOGLE_TOKEN_URI", default=_google_defaults["token"])
 GOOGLE_API_ENDPOINT = env("GOOGLE_API_ENDPOINT", default=_google_defaults["api"])
 GOOGLE_OIDC_URL = env("GOOGLE_OIDC_URL", default=_google_defaults["oidc"])
 GOOGLE_MARKETPLACE_URL = env("GOOGLE_MARKETPLACE_URL", default=_google_defaults["marketplace"])
+# Where a G Suite admin turns API access back on (the fix of "The API access has been disabled
+# ..."); "{domain}" is replaced by the organization's domain.
+GOOGLE_API_ACCESS_URL = env("GOOGLE_API_ACCESS_URL", default=_google_defaults["api_access"])
 GOOGLE_SERVICE_ACCOUNT_KEY_FILE = env(
     "GOOGLE_SERVICE_ACCOUNT_KEY_FILE", default=str(BASE_DIR / ".local/google-service-account.json")
 )

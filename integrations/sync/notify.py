@@ -25,6 +25,14 @@ def _link(name: str, fallback: str) -> str:
         return absolute_url(fallback)
 
 
+def _review_link(run: SyncRun) -> str:
+    """The held plan's own review page (the panel maps it; the history as a fallback)."""
+    try:
+        return absolute_url(reverse("usermanagement:sync_plan_review", args=[run.pk]))
+    except NoReverseMatch:
+        return _link("usermanagement:sync_history", "/panel/users/")
+
+
 def integrations_link() -> str:
     return absolute_url(reverse("integrations:home"))
 
@@ -100,7 +108,7 @@ def sync_held(*, run: SyncRun) -> None:
                 "organization_name": run.organization.name,
                 "removal_summary": held_summary(run),
                 "examples": examples,
-                "review_url": _link("usermanagement:sync_history", "/panel/users/"),
+                "review_url": _review_link(run),
             },
             organization=run.organization,
         )

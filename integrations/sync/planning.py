@@ -206,8 +206,9 @@ def remote_user(resource: Mapping, *, deleted: bool = False) -> RemoteUser:
         "first_name": text("first_name", name.get("givenName"), 150),
         "last_name": text("last_name", name.get("familyName"), 150),
         "org_unit_path": text("org_unit_path", resource.get("orgUnitPath"), 500) or "/",
-        "title": text("title", organization.get("title"), 200),
-        "department": text("department", organization.get("department"), 200),
+        # kept whole (text columns): a title is never cut short
+        "title": text("title", organization.get("title"), None),
+        "department": text("department", organization.get("department"), None),
         "phone": text("phone", phone.get("value"), 64),
         "manager_email": text("manager_email", manager.get("value"), 254).lower(),
         "photo_url": _photo_url(resource.get("thumbnailPhotoUrl"), notes),

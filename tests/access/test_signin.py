@@ -58,3 +58,21 @@ def test_password_sign_in_of_a_person_without_a_seat_shows_the_explanation(clien
     assert response.status_code == 403
     assert "No Hearth seat for you yet" in html and "number 1" in html and "Ada Admin" in html
     assert "_auth_user_id" not in client.session
+    assert "has no free Hearth seat" in html  # the seats are all taken
+
+
+def test_a_person_without_a_seat_while_seats_are_free_is_not_told_there_are_none(client):
+    organization = OrganizationFactory(seats_purchased=10)
+    AdminFactory(organization=organization, first_name="Ada", last_name="Admin")
+    member = UserFactory(organization=organization)
+    seats.seats_reconcile(organization=organization)
+    seats.license_unassign(organization=organization, people=[member], acting_user=None)
+
+    response = client.post(
+        reverse("account_login"), {"login": member.email, "password": TEST_PASSWORD}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "has no free" not in html
+    assert "you have no Hearth seat at the moment" in html and "can give you one" in html

@@ -1,7 +1,10 @@
 """The integration's state machine (docs/sync.md) without Google: every transition audited."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils.timezone import now
 
 from audit.models import AuditEvent
 from integrations import services, state
@@ -185,3 +188,198 @@ def test_emails_are_not_sent_before_commit(organization, admin, colleague):
         organization=organization, colleague=colleague, acting_user=admin
     )
     assert mail.outbox == []
+
+
+# --- the state machine (integrations.state) ----------------------------------------------------
+
+ALL_STATES = list(State)
+# Which states each named transition leaves from (everything else is refused).
+EXPECTED_SOURCES = {
+    "install_started": {"not_started", "disconnected", "installing", "waiting_for_admin"},
+    "admin_requested": {"not_started", "disconnected", "installing"},
+    "sync_account_changed": {"waiting_for_admin"},
+    "marketplace_opened": {"installing", "waiting_for_admin", "active", "error"},
+    "setup_failed": {"not_started", "disconnected", "installing", "waiting_for_admin"},
+    "finalized": set(State),
+    "sync_failed": {"active", "error"},
+    "recovered": {"active", "error"},
+    "disconnected": {"installing", "waiting_for_admin", "active", "error"},
+}
+EXPECTED_TARGETS = {
+    "install_started": "installing",
+    "admin_requested": "waiting_for_admin",
+    "finalized": "active",
+    "sync_failed": "error",
+    "recovered": "active",
+    "disconnected": "disconnected",
+}
+
+
+def test_every_transition_is_named_and_listed():
+    assert set(state.TRANSITIONS) == set(EXPECTED_SOURCES)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SOURCES))
+@pytest.mark.parametrize("source", ALL_STATES)
+def test_each_transition_from_each_state_is_allowed_or_refused(name, source):
+    integration = Integration(state=source)
+    if source in EXPECTED_SOURCES[name]:
+        assert state.integration_transition(integration, name) == source
+        assert integration.state == EXPECTED_TARGETS.get(name, source)
+    else:
+        with pytest.raises(IntegrationStateError):
+            state.integration_transition(integration, name)
+        assert integration.state == source  # refused: nothing changed
+
+
+def test_illegal_transitions_are_refused_by_the_services(organization, admin, colleague):
+    with pytest.raises(IntegrationStateError):
+        services.integration_disconnect(organization=organization, acting_user=admin)
+    Integration.objects.create(
+        organization=organization, state=State.ACTIVE, sync_account=admin, activated_at=now()
+    )
+    for service in (services.integration_start_install,):
+        with pytest.raises(IntegrationStateError):
+            service(organization=organization, acting_user=admin)
+    with pytest.raises(IntegrationStateError):
+        services.integration_request_admin(
+            organization=organization, colleague=colleague, acting_user=admin
+        )
+    assert Integration.objects.get(organization=organization).state == State.ACTIVE
+    assert not EmailLog.objects.exists()
+
+
+def test_install_pending_is_a_sub_state_of_setup_that_ends_by_itself(
+    organization, admin, settings
+):
+    settings.GOOGLE_INSTALL_PATIENCE_SECONDS = 600
+    integration = services.integration_start_install(organization=organization, acting_user=admin)
+    assert state.integration_phase(integration) == State.INSTALLING
+    services.integration_marketplace_opened(organization=organization, acting_user=admin)
+    integration.refresh_from_db()
+    opened = integration.marketplace_opened_at
+    assert state.integration_phase(integration) == state.INSTALL_PENDING
+    assert integration.state == State.INSTALLING  # the card and the schedule see installing
+    later = opened + timedelta(seconds=601)
+    assert state.integration_phase(integration, now=later) == State.INSTALLING
+    assert state.install_pending_until(integration, now=later) is None
+    assert actions(organization) == [
+        "integration.install_started",
+        "integration.marketplace_opened",
+    ]
+
+
+def test_a_running_integration_is_never_install_pending(organization, admin):
+    integration = Integration.objects.create(
+        organization=organization, state=State.ACTIVE, marketplace_opened_at=now()
+    )
+    assert state.integration_phase(integration) == State.ACTIVE
+
+
+def test_the_sync_cannot_put_an_integration_in_setup_into_error(organization, admin):
+    """Only a running integration's sync moves it to error (and emails once per incident)."""
+    from integrations.errors import NotInstalled
+    from integrations.sync import notify
+
+    services.integration_start_install(organization=organization, acting_user=admin)
+    notify.sync_failed(organization=organization, error=NotInstalled("unauthorized_client"))
+    integration = Integration.objects.get(organization=organization)
+    assert integration.state == State.INSTALLING
+    assert not EmailLog.objects.exists()
+
+    Integration.objects.filter(pk=integration.pk).update(state=State.ACTIVE, activated_at=now())
+    notify.sync_failed(organization=organization, error=NotInstalled("unauthorized_client"))
+    notify.sync_failed(organization=organization, error=NotInstalled("unauthorized_client"))
+    integration.refresh_from_db()
+    assert integration.state == State.ERROR
+    assert EmailLog.objects.filter(template="sync_failed").count() == 1  # one per incident
+    notify.sync_succeeded(organization=organization)
+    integration.refresh_from_db()
+    assert integration.state == State.ACTIVE
+    assert EmailLog.objects.filter(template="sync_recovered").count() == 1
+
+
+def test_schedule_never_picks_an_integration_in_setup_even_with_an_error(organization, admin):
+    from integrations.tasks import sync_next_at, sync_schedule_due
+
+    integration = Integration.objects.create(
+        organization=organization,
+        state=State.WAITING_FOR_ADMIN,
+        last_error_headline="Hearth has not been properly installed in G Suite.",
+    )
+    assert sync_schedule_due() == []
+    assert sync_next_at(integration=integration) is None
+
+
+def test_a_dry_run_does_not_move_the_schedule(organization, admin):
+    from integrations.sync.runs import sync_run_create
+    from integrations.tasks import sync_next_at, sync_schedule_due
+
+    integration = Integration.objects.create(organization=organization, state=State.ACTIVE)
+    real = sync_run_create(organization=organization, trigger=SyncRun.Trigger.SCHEDULE)
+    SyncRun.objects.filter(pk=real.pk).update(
+        status=SyncRun.Status.SUCCEEDED, created_at=now() - timedelta(minutes=20)
+    )
+    dry = sync_run_create(
+        organization=organization, trigger=SyncRun.Trigger.COMMAND, mode=SyncRun.Mode.DRY_RUN
+    )
+    SyncRun.objects.filter(pk=dry.pk).update(status=SyncRun.Status.SUCCEEDED)
+    # the real run 20 minutes ago counts, the dry run a moment ago does not: a sync is due
+    assert sync_next_at(integration=integration) <= now()
+    (started,) = sync_schedule_due()
+    assert started.mode == SyncRun.Mode.FULL
+    assert sync_next_at(integration=integration) > now() + timedelta(minutes=14)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_path_b_finalize_before_the_marketplace_stays_in_setup_and_tells_nobody(
+    google_sandbox,
+):
+    """Issue 16, problem 1: the colleague clicks Finalize before installing from the
+    Marketplace. The wizard shows the error; no run is scheduled, nobody is emailed."""
+    from integrations.errors import NotInstalled
+    from integrations.tasks import sync_schedule_due
+
+    google_sandbox.seed("acme.example", users=3, groups=0, admins=2, install=False)
+    organization = OrganizationFactory(name="Acme", primary_domain="acme.example")
+    asker = AdminFactory(organization=organization, email="admin@acme.example")
+    colleague = AdminFactory(organization=organization, email="admin2@acme.example")
+    services.integration_request_admin(
+        organization=organization, colleague=colleague, acting_user=asker
+    )
+    EmailLog.objects.all().delete()  # the request itself
+
+    with pytest.raises(NotInstalled):
+        services.integration_finalize(
+            organization=organization, sync_account=colleague, acting_user=colleague
+        )
+    integration = Integration.objects.get(organization=organization)
+    assert integration.state == State.WAITING_FOR_ADMIN
+    assert integration.last_error_headline == "Hearth has not been properly installed in G Suite."
+    assert integration.last_error_fix == "Please go back to Step 1."
+    assert "unauthorized_client" in integration.last_error_detail  # kept for support
+    assert state.setup_error_shown(integration)
+    assert sync_schedule_due() == []
+    assert not SyncRun.objects.filter(organization=organization).exists()
+    assert not EmailLog.objects.exists()
+    assert "integration.finalize_failed" in actions(organization)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_check_of_another_account_leaves_a_running_integration_as_it_is(
+    google_sandbox,
+):
+    from integrations.errors import DirectoryAccessDenied
+
+    google_sandbox.seed("acme.example", users=3, groups=0, admins=1)
+    google_sandbox.ops.user_add(email="bob@acme.example")
+    organization = OrganizationFactory(name="Acme", primary_domain="acme.example")
+    admin = AdminFactory(organization=organization, email="admin@acme.example")
+    bob = AdminFactory(organization=organization, email="bob@acme.example")
+    services.integration_start_install(organization=organization, acting_user=admin)
+    services.integration_finalize(organization=organization, sync_account=admin, acting_user=admin)
+    with pytest.raises(DirectoryAccessDenied):
+        services.integration_finalize(organization=organization, sync_account=bob, acting_user=bob)
+    integration = Integration.objects.get(organization=organization)
+    assert (integration.state, integration.sync_account) == (State.ACTIVE, admin)
+    assert integration.last_error_headline == ""

@@ -94,17 +94,17 @@ def finalize(page):
     page.get_by_role("button", name=re.compile(r"^(Finalize G Suite sync|Retry Step 2)$")).click()
 
 
-def expect_error(page, headline: str, fix: str) -> None:
+def expect_error(page, headline: str, fix: str, way: str = "Go back to Step 1") -> None:
     error = page.get_by_test_id("finalize-error")
     error.wait_for()
     text = error.inner_text()
     assert headline in text and fix in text
     assert "Traceback" not in page.content()
-    # The wizard stays on Step 2, with both ways forward.
+    # The wizard stays on Step 2, with both ways forward: where the fix is, and the retry.
     assert (
         page.locator('.wizard-step[aria-current="step"]').inner_text().endswith("Step 2 · Finalize")
     )
-    assert page.get_by_role("link", name="Go back to Step 1").first.is_visible()
+    assert error.get_by_role("link", name=way).first.is_visible()
     assert page.get_by_role("button", name="Retry Step 2").is_visible()
 
 
@@ -364,15 +364,21 @@ def test_api_access_disabled_then_enabled_and_step_2_retried(
     start_path_a_at_step_2(page, live_server, admin.email)
 
     finalize(page)
-    expect_error(page, API_OFF, "Please enable it and retry Step 2.")
+    # its fix is in the Admin console, then Step 2 again: the link goes there, not to Step 1
+    expect_error(
+        page, API_OFF, "Please enable it and retry Step 2.", way=re.compile("Enable API access")
+    )
+    assert not page.get_by_test_id("finalize-error").get_by_text("Go back to Step 1").count()
     screenshot(page, "wizard-e1-api-access-disabled")
-    # The card says the same when the admin comes back later.
+    # The card says the same when the admin comes back later — still in setup, not "error".
     open_integrations(page, live_server)
-    assert API_OFF in card(page).get_by_test_id("integration-error").inner_text()
-    screenshot(page, "wizard-e1-card-needs-attention")
+    assert API_OFF in card(page).get_by_test_id("setup-error").inner_text()
+    assert card(page).get_by_test_id("gsuite-status").inner_text() == "Ready to finalize"
+    screenshot(page, "wizard-e1-card-setup-error")
 
     google_sandbox.ops.set_api_access(domain=DOMAIN, enabled=True)
-    card(page).get_by_role("link", name="Retry Step 2").click()
+    card(page).get_by_role("link", name="Finalize").click()
+    page.get_by_role("link", name="Continue to Step 2").click()
     finalize(page)
     expect_success(page)
     assert Integration.objects.get(organization=organization).state == Integration.State.ACTIVE

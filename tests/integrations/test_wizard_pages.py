@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations import services
 from integrations.models import Integration
@@ -132,7 +133,7 @@ def test_path_b_request_email_link_and_who_may_follow_it(client):
 
     assert response["Location"] == reverse("integrations:home")
     home = client.get(reverse("integrations:home")).content.decode()
-    assert "Waiting for Gus Admin" in home
+    assert "Waiting for <bdi>Gus Admin</bdi>" in home
     assert "Change sync account?" in home
     (log,) = EmailLog.objects.filter(template="sync_request")
     assert log.recipient == colleague.email
@@ -145,7 +146,7 @@ def test_path_b_request_email_link_and_who_may_follow_it(client):
     landed = client.get(link, follow=True)
     assert landed.redirect_chain[-1][0] == reverse("integrations:home")
     html = landed.content.decode()
-    assert "Ada Asker</strong> asked you to set up" in html
+    assert "Ada Asker</bdi></strong> asked you to set up" in html
     assert f'href="{reverse("integrations:step_1")}">Finalize</a>' in html
     assert client.get(reverse("integrations:step_1")).status_code == 200
 
@@ -174,7 +175,8 @@ def test_change_sync_account_kills_the_old_link(client):
     client.post(reverse("integrations:change"), {"colleague": second.pk})
 
     new_link = _finalize_link(EmailLog.objects.get(recipient=second.email))
-    assert "Waiting for Second One" in client.get(reverse("integrations:home")).content.decode()
+    home = client.get(reverse("integrations:home")).content.decode()
+    assert "Waiting for <bdi>Second One</bdi>" in home
     client.force_login(first)
     refused = client.get(old_link)
     assert refused.status_code == 404
@@ -188,8 +190,9 @@ def test_the_error_card_shows_headline_fix_and_the_way_back(client):
     services.integration_start_install(organization=admin.organization, acting_user=admin)
     Integration.objects.filter(organization=admin.organization).update(
         state=Integration.State.ERROR,
-        last_error_headline="The API access has been disabled in the G Suite Admin Panel settings",
-        last_error_fix="Please enable it and retry Step 2.",
+        activated_at=timezone.now(),
+        last_error_headline="Hearth has not been properly installed in G Suite.",
+        last_error_fix="Please go back to Step 1.",
     )
     client.force_login(admin)
 
@@ -197,10 +200,34 @@ def test_the_error_card_shows_headline_fix_and_the_way_back(client):
     step_2 = client.get(reverse("integrations:step_2")).content.decode()
 
     for html in (home, step_2):
-        assert "The API access has been disabled in the G Suite Admin Panel settings" in html
-        assert "Please enable it and retry Step 2." in html
+        assert "Hearth has not been properly installed in G Suite." in html
+        assert "Please go back to Step 1." in html
         assert "Retry Step 2" in html
         assert "Go back to Step 1" in html
+
+
+@pytest.mark.parametrize("state", ["error", "installing"])
+def test_the_api_access_error_links_to_where_api_access_is_enabled(client, settings, state):
+    """Its fix is to enable API access and retry Step 2: Step 1 would not help (issue 16)."""
+    settings.GOOGLE_API_ACCESS_URL = "https://admin.example/{domain}/api-controls"
+    admin = AdminFactory()
+    services.integration_start_install(organization=admin.organization, acting_user=admin)
+    Integration.objects.filter(organization=admin.organization).update(
+        state=state,
+        activated_at=timezone.now() if state == "error" else None,
+        last_error_headline="The API access has been disabled in the G Suite Admin Panel settings",
+        last_error_fix="Please enable it and retry Step 2.",
+    )
+    client.force_login(admin)
+    link = f"https://admin.example/{admin.organization.primary_domain}/api-controls"
+    for url in (reverse("integrations:home"), reverse("integrations:step_2")):
+        html = client.get(url).content.decode()
+        # the help article's words, unchanged; the fix only gains a link
+        assert "The API access has been disabled in the G Suite Admin Panel settings" in html
+        assert "Please enable it and retry Step 2." in html
+        assert link in html
+        assert "Go back to Step 1" not in html
+        assert "Retry Step 2" in html or "Finalize" in html
 
 
 def test_disconnect_asks_for_confirmation_and_keeps_people(client):

@@ -55,7 +55,7 @@ def test_queries_per_people_page_are_the_same_for_50_and_500_people(client):
         )
         client.logout()
     assert counts[50] == counts[500]
-    assert counts[500] <= 8
+    assert counts[500] <= 9  # 8, and the organization's time zone the page shows times in
 
 
 def test_search_by_name_email_and_alias_with_filters_and_sorting(client):

@@ -80,6 +80,16 @@ def flash(page) -> str:
     return page.locator(".messages").inner_text()
 
 
+def confirm(page, expected: str = "") -> str:
+    """The confirm step of a destructive action: check what it says, then confirm."""
+    step = page.get_by_test_id("confirm-step")
+    step.wait_for()
+    text = step.inner_text()
+    assert expected in text, text
+    step.get_by_role("button").first.click()
+    return text
+
+
 # --- G Suite Settings ---------------------------------------------------------------------------
 
 
@@ -123,13 +133,16 @@ def test_sync_all_users_shows_live_progress_and_is_refused_again_within_a_day(
     button = page.get_by_role("button", name="Sync All Users")
     assert button.is_disabled()
     next_time = page.get_by_test_id("sync-all-next").inner_text()
-    assert re.search(r"Available again at \d+ \w+ \d{4}, \d\d:\d\d UTC", next_time), next_time
+    # in the organization's time zone, named
+    assert re.search(r"Available again at \d+ \w+ \d{4}, \d\d:\d\d \(UTC\)", next_time), (
+        next_time
+    )
     history = page.get_by_test_id("sync-history")
     assert "Sync All Users" in history.inner_text()
     screenshot(page, "um-sync-all-users-refused")
     # the run's page lists its changes
     history.get_by_role("link", name="Details").first.click()
-    page.get_by_role("heading", name=re.compile("^Sync of")).wait_for()
+    page.get_by_role("heading", name=re.compile("^Sync All Users of")).wait_for()
     screenshot(page, "um-sync-run")
 
 
@@ -182,13 +195,17 @@ def test_held_plan_shows_who_would_be_removed_and_is_approved(live_server, page,
     page.goto(f"{live_server.url}/panel/users/g-suite-settings/")
     plan = page.get_by_test_id("held-plan")
     plan.wait_for()
-    text = plan.inner_text()
-    for email in leaving:
-        assert email in text
+    assert "would remove 5 people" in plan.inner_text()
     screenshot(page, "um-held-plan")
-    plan.get_by_role("button", name="Approve: remove 5").click()
-    assert "Approved: 5 people removed." in flash(page)
+    plan.get_by_role("link", name="Review the removals").click()
+    review = page.get_by_test_id("held-removals")
+    for email in leaving:
+        assert email in review.inner_text()
+    page.get_by_role("button", name=re.compile("^Approve: remove 5 people")).click()
+    confirm(page, "Approving removes 5 people")
+    assert "Approved: 5 people" in flash(page)
     assert acme.people().filter(email__in=leaving, status="archived").count() == 5
+    page.goto(f"{live_server.url}/panel/users/g-suite-settings/")
     assert not page.get_by_test_id("held-plan").count()
     screenshot(page, "um-held-plan-approved")
 
@@ -278,6 +295,7 @@ def test_seats_single_and_bulk_no_seats_left_and_the_waiting_line_in_order(
     page.get_by_label("Everyone in a group").locator("..").get_by_role(
         "button", name="Unassign seats", exact=True
     ).click()
+    confirm(page, "will lose their seat")
     message = flash(page)
     assert f"Seat unassigned from {freed} " in message
     if group.memberships.filter(user__role="admin").exists():
@@ -307,6 +325,7 @@ def test_seats_single_and_bulk_no_seats_left_and_the_waiting_line_in_order(
     # single: free one seat, then give it to the first in line with its own button
     page.goto(f"{live_server.url}/panel/users/people/{line_before[0]}/")
     page.get_by_role("button", name="Unassign seat").click()
+    confirm(page, "1 person will lose their seat")
     assert "Seat unassigned from 1 person." in flash(page)
     open_tab(page, live_server, "Licenses")
     head_row = page.get_by_test_id("waiting-line").locator("tbody tr").first
@@ -397,6 +416,7 @@ def test_find_a_person_among_thousands_and_manage_their_seat(live_server, page):
     assert "Licensed" in page.get_by_test_id("person-seat").inner_text()
     screenshot(page, "um-person")
     page.get_by_role("button", name="Unassign seat").click()
+    confirm(page, "1 person will lose their seat")
     assert "Seat unassigned from 1 person." in flash(page)
     assert "Unlicensed" in page.get_by_test_id("person-seat").inner_text()
 
@@ -426,5 +446,6 @@ def test_hearth_admins_make_invite_revoke_and_always_one(live_server, page, acme
     screenshot(page, "um-admins")
     row = page.get_by_test_id("admins").locator("tr", has_text=colleague.email)
     row.get_by_role("button", name="Revoke admin").click()
+    confirm(page, colleague.email)
     assert f"{colleague.display_name} is no longer a Hearth admin." in flash(page)
     assert "The last admin who can sign in" in page.get_by_test_id("admins").inner_text()

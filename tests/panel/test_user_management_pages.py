@@ -108,8 +108,14 @@ def test_assign_and_unassign_with_a_clear_message_when_seats_run_out(client, adm
     response = client.post(url, {"person": [p.pk for p in people[1:]]}, follow=True)
     assert "only 1 seat is free" in response.content.decode()
     assert PersonLicense.objects.filter(organization=org, state="licensed").count() == 2
+    unassign = reverse("usermanagement:license_unassign")
+    # a second thought first: who loses their seat, and nothing changes yet
+    asked = client.post(unassign, {"person": [people[0].pk]}).content.decode()
+    assert "Unassign seats?" in asked and "1 person will lose their seat" in asked
+    assert people[0].email in asked and 'name="confirmed" value="yes"' in asked
+    assert PersonLicense.objects.filter(person=people[0], state="licensed").exists()
     response = client.post(
-        reverse("usermanagement:license_unassign"), {"person": [people[0].pk]}, follow=True
+        unassign, {"person": [people[0].pk], "confirmed": "yes"}, follow=True
     )
     assert "Seat unassigned from 1 person." in response.content.decode()
     assert AuditEvent.objects.filter(action="license.unassigned", acting_user=admin).count() == 1
@@ -129,10 +135,17 @@ def test_admins_make_revoke_invite_and_keep_one(client, admin, mailoutbox):
     assert member.role == User.Role.ADMIN
     response = client.post(url, {"email": "new.colleague@" + org.primary_domain}, follow=True)
     assert "Invitation sent to new.colleague@" in response.content.decode()
-    client.post(reverse("usermanagement:admin_revoke", args=[member.pk]))
+    revoke = reverse("usermanagement:admin_revoke", args=[member.pk])
+    asked = client.post(revoke).content.decode()
+    assert "Revoke Hearth admin?" in asked and member.email in asked
+    member.refresh_from_db()
+    assert member.role == User.Role.ADMIN  # not before it is confirmed
+    client.post(revoke, {"confirmed": "yes"})
     member.refresh_from_db()
     assert member.role == User.Role.MEMBER
-    response = client.post(reverse("usermanagement:admin_revoke", args=[admin.pk]), follow=True)
+    response = client.post(
+        reverse("usermanagement:admin_revoke", args=[admin.pk]), {"confirmed": "yes"}, follow=True
+    )
     assert "last Hearth admin" in response.content.decode()
     admin.refresh_from_db()
     assert admin.role == User.Role.ADMIN
@@ -182,16 +195,23 @@ def test_held_plan_lists_who_would_be_removed_and_can_be_rejected(client, admin,
         for v in victims
     )
     client.force_login(admin)
-    page = client.get(reverse("usermanagement:gsuite_settings")).content.decode()
+    review_url = reverse("usermanagement:sync_plan_review", args=[run.pk])
+    # the settings page and the history lead to the review page
+    for url in (reverse("usermanagement:gsuite_settings"), reverse("usermanagement:sync_history")):
+        assert review_url in client.get(url).content.decode()
+    page = client.get(review_url).content.decode()
     for victim in victims:
         assert victim.email in page
-    assert "Approve: remove 3" in page
-    # the "held for review" email links to the history, which leads with the plan too
-    history = client.get(reverse("usermanagement:sync_history")).content.decode()
-    assert victims[0].email in history and "Approve: remove 3" in history
-    client.post(reverse("usermanagement:sync_plan_reject", args=[run.pk]))
+    assert "No longer in G Suite, or outside the sync scope" in page  # the reason, in words
+    assert "Approve: remove 3 people" in page and "Reject: keep 3 people" in page
+    # Reject asks first, stating the count; nothing is decided before the confirmation
+    asked = client.post(reverse("usermanagement:sync_plan_reject", args=[run.pk])).content
+    assert "Rejecting keeps 3 people" in asked.decode()
     run.refresh_from_db()
-    assert run.review == SyncRun.Review.REJECTED
+    assert run.review == SyncRun.Review.PENDING
+    client.post(reverse("usermanagement:sync_plan_reject", args=[run.pk]), {"confirmed": "yes"})
+    run.refresh_from_db()
+    assert (run.review, run.reviewed_by) == (SyncRun.Review.REJECTED, admin)
     assert User.objects.filter(pk__in=[v.pk for v in victims], status="active").count() == 3
 
 
@@ -215,7 +235,11 @@ def test_safety_threshold_is_saved_and_an_empty_field_restores_the_default_rule(
         [25, None],
     ]
 
-    page = client.post(url, {"deactivation_threshold": "0"}, follow=True).content.decode()
-    active.refresh_from_db()
-    assert active.deactivation_threshold is None  # refused, nothing lost
-    assert "must be a whole number of people" in page
+    for wrong in ("0", "-3", "1.5", "ten", "99999999999999999999", "1000001"):
+        response = client.post(url, {"deactivation_threshold": wrong})
+        # refused next to the field, in words, with the limits; nothing lost, nothing crashed
+        assert response.status_code == 400, wrong
+        page = response.content.decode()
+        assert "Enter a whole number of people from 1 to 1,000,000" in page, wrong
+        active.refresh_from_db()
+        assert active.deactivation_threshold is None

@@ -81,10 +81,11 @@ def test_emoji_right_to_left_and_bidi_controls_are_stored_as_received(synced):
     assert person(synced, f"bidi@{D}").first_name == "Eve\u202egnp.exe"
 
 
-def test_ten_thousand_characters_are_cut_to_the_column_with_a_note(synced):
+def test_ten_thousand_characters_are_kept_whole_or_cut_with_a_note(synced):
     synced.ops.user_add(email=f"long@{D}")
     served(
         f"long@{D}",
+        name__givenName="G" * 10_000,
         organizations=[{"title": "T" * 10_000, "department": "D" * 10_000, "primary": True}],
         unknownField={"nested": ["anything"]},
         thumbnailPhotoUrl="javascript:alert(1)",
@@ -94,10 +95,13 @@ def test_ten_thousand_characters_are_cut_to_the_column_with_a_note(synced):
 
     assert run.status == SyncRun.Status.SUCCEEDED
     long = person(synced, f"long@{D}")
-    assert long.title == "T" * 200 and long.department == "D" * 200
+    # a title or department is kept whole; a name is cut to its column, with a note
+    assert long.title == "T" * 10_000 and long.department == "D" * 10_000
+    assert long.first_name == "G" * 150
     assert long.photo_url == ""
     notes = SyncChange.objects.get(run=run, object_repr=f"long@{D}").diff["notes"]
-    assert "title: cut to 200 characters (10,000 received)" in notes
+    assert "first_name: cut to 150 characters (10,000 received)" in notes
+    assert not any(note.startswith(("title", "department")) for note in notes)
     assert "photo_url: not a usable web address, left out" in notes
 
 
