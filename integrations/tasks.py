@@ -110,14 +110,17 @@ def sync_last_counted_at(*, organization_id: int):
 
 def sync_next_at(*, integration: Integration, now=None):
     """When the schedule will next start a full sync of this integration's organization (at the
-    first minute tick from then on), or None when it does not sync. Pages show it."""
+    first minute tick from then on), or None when it does not sync. Pages show it.
+
+    The page shows the interval as the admin set it; the schedule's half-tick slack only
+    decides which tick starts it, so it is not taken off here."""
     if not integration.is_syncing:
         return None
     now = now or timezone.now()
     last = sync_last_counted_at(organization_id=integration.organization_id)
     if last is None:
         return now
-    return max(now, last + timedelta(minutes=integration.sync_interval_minutes) - SCHEDULE_SLACK)
+    return max(now, last + timedelta(minutes=integration.sync_interval_minutes))
 
 
 def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
