@@ -35,11 +35,14 @@ import structlog
 from django.db.models import F
 from django.utils import timezone
 
+from config.bulk import tables_analyze
+from licenses.models import PersonLicense
 from organizations.services import domains_claim
+from usermanagement.models import Group, GroupMembership, User
 
 from ..errors import IntegrationError, WrongCustomer
 from ..google.client import GoogleClient, google_client
-from ..models import Integration, SyncRun
+from ..models import Integration, SyncChange, SyncRun
 from . import notify, planning
 from .apply import ChangeRecorder, GroupSync, UserSync
 from .removals import RemovalPlan, removals_judge, removals_settle
@@ -50,6 +53,10 @@ logger = structlog.get_logger(__name__)
 USERS_READ_AHEAD = 4
 # Members of this many groups are planned and applied together (one read, one write each).
 MEMBERS_BATCH = 50
+# A run that added this many rows (a first sync, a large new org unit) refreshes the planner's
+# statistics of the tables it grew, so the pages opened next are planned for their new size.
+LARGE_RUN_ROWS = 2000
+LARGE_RUN_KINDS = ("create", "member_add", "seat_assign", "group_create")
 
 
 class LockLost(Exception):
@@ -130,6 +137,8 @@ def sync_execute(*, run: SyncRun, guard: Callable[[], None] = _no_guard) -> Sync
     _count_calls(run, client)
     _finish(run, recorder, status=SyncRun.Status.HELD if held else SyncRun.Status.SUCCEEDED)
     if not dry_run:
+        if sum(recorder.counts.get(kind, 0) for kind in LARGE_RUN_KINDS) >= LARGE_RUN_ROWS:
+            tables_analyze([User, Group, GroupMembership, PersonLicense, SyncChange])
         _domains_claim(integration, users)
         notify.sync_succeeded(organization=organization)
         if held:
