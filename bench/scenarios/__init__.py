@@ -6,6 +6,7 @@
 """
 
 from . import (
+    cost,
     faults,
     full_sync,
     google_like,
@@ -30,6 +31,7 @@ ALL = [
     faults,
     naive,
     many_orgs,
+    cost,
 ]
 SCALE_ONLY = [million]
 BY_KEY = {module.KEY: module for module in ALL + SCALE_ONLY}
