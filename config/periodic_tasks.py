@@ -25,6 +25,20 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         "(default 15 minutes) has elapsed and that has no run queued or running.",
     ),
     PeriodicTask(
+        name="Real-time sync: read the activity feeds",
+        task="integrations.realtime.feed_poll_due",
+        every_seconds=60,
+        description="Send a poll of Google's admin activities for each active organization "
+        "whose poll is due (every minute; backing off to 15 minutes when idle and push works).",
+    ),
+    PeriodicTask(
+        name="Real-time sync: push channels and lost refreshes",
+        task="integrations.realtime.channels_maintain",
+        every_seconds=60,
+        description="Open missing push channels, renew those that expire soon (all of them "
+        "when push is degraded), and send again refreshes whose message was lost.",
+    ),
+    PeriodicTask(
         name="Seats: release after the grace period",
         task="licenses.tasks.seats_grace_release",
         every_seconds=60 * 60,

@@ -67,6 +67,9 @@ class Integration(models.Model):
     # default rule (20% of active people or 500, whichever is lower, never below 10).
     deactivation_threshold = models.PositiveIntegerField(null=True, blank=True)
     sync_interval_minutes = models.PositiveIntegerField(default=DEFAULT_SYNC_INTERVAL_MINUTES)
+    # While real-time sync is healthy the scheduled full sync is a nightly reconcile; turned
+    # off, it runs at `sync_interval_minutes` whatever real-time does.
+    reconcile_nightly = models.BooleanField(default=True)
     flatten_nested_groups = models.BooleanField(
         default=True, help_text="Members of nested groups become (inherited) members."
     )
@@ -106,11 +109,14 @@ class SyncRun(models.Model):
         ADMIN = "admin", "Admin"
         SUPPORT = "support", "Support"
         COMMAND = "command", "Command"
-        PUSH = "push", "Push"
+        PUSH = "push", "Push notification"
+        FEED = "feed", "Activity feed"
 
     class Mode(models.TextChoices):
         FULL = "full", "Full"
         DRY_RUN = "dry-run", "Dry run"
+        # real-time sync: only the people and groups Google's notifications named
+        INCREMENTAL = "incremental", "Incremental"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -285,3 +291,146 @@ class SyncConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email}: used by an account of another organization"
+
+
+# --- real-time sync (integrations/realtime) ----------------------------------------------------
+
+
+class PushChannel(models.Model):
+    """A Google push channel Hearth opened (`users.watch` for one user event, or the Reports
+    `activities.watch`): Google posts to the webhook with the channel id, our secret token and
+    its resource id, and the webhook accepts a notification only when all three match a channel
+    that is neither stopped nor expired."""
+
+    class Kind(models.TextChoices):
+        USERS = "users", "Users"
+        ACTIVITIES = "activities", "Admin activities"
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # the users.watch event ("add", "delete", "update", "undelete", "makeAdmin"); "" for the feed
+    event = models.CharField(max_length=16, blank=True)
+    channel_id = models.CharField(max_length=64, unique=True)
+    token = models.CharField(max_length=64)
+    resource_id = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    # the `sync` message Google sends first arrived: the address works
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_number = models.BigIntegerField(default=0)
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "stopped_at"], name="pushchannel_org_live_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} channel {self.event or ''} of {self.organization_id}"
+
+
+class RealtimeState(models.Model):
+    """Per organization: the activity feed's cursor and pace, push health, and the lag shown on
+    the G Suite card, the settings page and the support console."""
+
+    class PushHealth(models.TextChoices):
+        UNKNOWN = "unknown", "Starting"
+        HEALTHY = "healthy", "Working"
+        DEGRADED = "degraded", "Degraded"
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    # The feed reads Google's admin activities from `feed_cursor` less an overlap wider than
+    # Google's reporting lag; the cursor moves only after a read that completed.
+    feed_cursor = models.DateTimeField(null=True, blank=True)
+    feed_next_poll_at = models.DateTimeField(null=True, blank=True)
+    # polls in a row that found nothing: the poll backs off with them (bounded)
+    feed_idle_polls = models.PositiveIntegerField(default=0)
+    feed_polled_at = models.DateTimeField(null=True, blank=True)
+    feed_failed_at = models.DateTimeField(null=True, blank=True)
+    feed_error = models.CharField(max_length=500, blank=True)
+    push_health = models.CharField(
+        max_length=16, choices=PushHealth.choices, default=PushHealth.UNKNOWN
+    )
+    push_health_changed_at = models.DateTimeField(null=True, blank=True)
+    push_health_reason = models.CharField(max_length=300, blank=True)
+    # the last notification about a change (not a channel's `sync` message)
+    push_received_at = models.DateTimeField(null=True, blank=True)
+    # the oldest user change the feed showed that push has not yet been seen to deliver
+    push_expected_since = models.DateTimeField(null=True, blank=True)
+    last_change_received_at = models.DateTimeField(null=True, blank=True)
+    last_change_applied_at = models.DateTimeField(null=True, blank=True)
+    # Google's event time (or, without one, the notification's arrival) -> applied in Hearth,
+    # for the last applied refresh
+    lag_seconds = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Real-time sync of {self.organization_id} (push {self.push_health})"
+
+
+class PendingRefresh(models.Model):
+    """A person or group Google said changed, waiting to be refreshed through the sync engine.
+
+    One row per (organization, kind, key): a burst of notifications about one person merges
+    into one refresh. A row leaves only when a refresh that started after it arrived has
+    applied it — while another run holds the organization's lock, it waits here, never lost.
+    """
+
+    class Kind(models.TextChoices):
+        USER = "user", "Person"
+        GROUP = "group", "Group"
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Google id or email, as the notification named it
+    key = models.CharField(max_length=254)
+    source = models.CharField(max_length=8, choices=[("push", "Push"), ("feed", "Feed")])
+    # the earliest Google event time of the merged notifications (None: push names none)
+    event_at = models.DateTimeField(null=True, blank=True)
+    # the first and the latest notification of the burst
+    first_received_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    # a burst is merged until then
+    due_at = models.DateTimeField()
+    # set when a refresh meant to apply it was sent (a lost message is sent again)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "key"], name="pendingrefresh_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["due_at"], name="pendingrefresh_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Refresh {self.kind} {self.key} of {self.organization_id}"
+
+
+class FeedEvent(models.Model):
+    """An admin activity already handled (by the feed or its push channel): the overlapping
+    reads see events again; they are acted on once. Pruned after the overlap window."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    event_id = models.CharField(max_length=64)
+    event_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "event_id"], name="feedevent_unique_event"
+            )
+        ]
+        indexes = [models.Index(fields=["event_at"], name="feedevent_time_idx")]
+
+    def __str__(self) -> str:
+        return f"Admin activity {self.event_id} of {self.organization_id}"

@@ -15,6 +15,7 @@ integration's *sync* moves it to error (integrations.sync.notify).
 
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,8 @@ from .errors import (
 )
 from .google.client import directory_check
 from .models import Integration, SyncRun
+from .realtime.channels import push_channels_stop
+from .realtime.tasks import channels_open_task
 from .state import (
     error_fields_set,
     install_pending_until,
@@ -249,6 +252,8 @@ def _finalize_success(organization, *, sync_account, acting_user, check) -> Inte
     sync_enqueue(
         organization=organization, trigger=SyncRun.Trigger.WIZARD, requested_by=acting_user
     )
+    # real-time sync starts now (its channels open on a worker, not in this request)
+    transaction.on_commit(partial(channels_open_task.delay, organization.pk))
     if asker is not None and asker.is_active:
         email_send(
             template="setup_completed",
@@ -279,6 +284,8 @@ def integration_disconnect(*, organization: Organization, acting_user: User | No
     integration.save()
     integration_audit(integration, acting_user, "integration.disconnected")
     domains_release(organization=organization, acting_user=acting_user)
+    # Google stops posting; after the commit, so no Google call holds the row lock
+    transaction.on_commit(partial(push_channels_stop, organization=organization))
     return integration
 
 

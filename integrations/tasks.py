@@ -26,6 +26,8 @@ from django.utils import timezone
 from organizations.models import Organization
 
 from .models import Integration, SyncLock, SyncRun
+from .realtime import tasks as realtime_tasks
+from .realtime.health import realtime_working
 from .sync import runs
 
 logger = structlog.get_logger(__name__)
@@ -34,6 +36,9 @@ logger = structlog.get_logger(__name__)
 QUEUED_STALE_AFTER = timedelta(hours=1)
 # The schedule runs every minute: a run is due this much before its interval is over.
 SCHEDULE_SLACK = timedelta(seconds=30)
+# While real-time sync keeps an organization current, its scheduled full sync is a daily
+# reconcile (unless the admin turned `reconcile_nightly` off).
+RECONCILE_INTERVAL_MINUTES = 24 * 60
 # A run whose workers keep dying is given up after this many attempts.
 MAX_ATTEMPTS = 3
 
@@ -61,9 +66,14 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
     run); the interval counts from the last run's request.
     """
     now = now or timezone.now()
-    integrations = Integration.objects.filter(
-        state__in=[Integration.State.ACTIVE, Integration.State.ERROR]
-    ).values_list("organization_id", "sync_interval_minutes")
+    integrations = list(
+        Integration.objects.filter(
+            state__in=[Integration.State.ACTIVE, Integration.State.ERROR]
+        ).values_list("organization_id", "sync_interval_minutes", "reconcile_nightly")
+    )
+    realtime = realtime_working(
+        organization_ids=[row[0] for row in integrations if row[2]], now=now
+    )
     locked = set(
         SyncLock.objects.exclude(holder="")
         .filter(expires_at__gte=now)
@@ -76,9 +86,11 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
             status=SyncRun.Status.QUEUED, created_at__gte=now - QUEUED_STALE_AFTER
         ).values_list("organization_id", flat=True)
     )
-    for organization_id, interval in integrations:
+    for organization_id, interval, _nightly in integrations:
         if organization_id in busy:
             continue
+        if organization_id in realtime:
+            interval = max(interval, RECONCILE_INTERVAL_MINUTES)
         last = sync_last_counted_at(organization_id=organization_id)
         # (less half a tick: the run was requested a moment after the tick that made it, and
         # without the slack each interval slipped by a whole tick)
@@ -96,12 +108,12 @@ def sync_schedule_due(*, now=None) -> list[SyncRun]:
 
 def sync_last_counted_at(*, organization_id: int):
     """When the run the schedule counts its interval from was requested (None: no such run).
-    Skipped runs and dry runs do not count: a dry run changes nothing, so it must not push the
-    next real sync back."""
+    Skipped runs, dry runs and real-time sync's incremental runs do not count: they do not
+    read the whole directory, so they must not push the next full sync back."""
     return (
         SyncRun.objects.filter(organization_id=organization_id)
         .exclude(status=SyncRun.Status.SKIPPED)
-        .exclude(mode=SyncRun.Mode.DRY_RUN)
+        .exclude(mode__in=[SyncRun.Mode.DRY_RUN, SyncRun.Mode.INCREMENTAL])
         .order_by("-created_at")
         .values_list("created_at", flat=True)
         .first()
@@ -120,7 +132,18 @@ def sync_next_at(*, integration: Integration, now=None):
     last = sync_last_counted_at(organization_id=integration.organization_id)
     if last is None:
         return now
-    return max(now, last + timedelta(minutes=integration.sync_interval_minutes))
+    return max(now, last + timedelta(minutes=sync_interval_effective(integration=integration)))
+
+
+def sync_interval_effective(*, integration: Integration, now=None) -> int:
+    """Minutes between scheduled full syncs now: a day while real-time sync keeps the
+    organization current (unless the admin turned the nightly reconcile off), else the
+    integration's interval."""
+    if integration.reconcile_nightly and realtime_working(
+        organization_ids=[integration.organization_id], now=now
+    ):
+        return max(integration.sync_interval_minutes, RECONCILE_INTERVAL_MINUTES)
+    return integration.sync_interval_minutes
 
 
 def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
@@ -132,6 +155,19 @@ def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
         organization_id__in=locked
     )
     for run in orphans:
+        if run.mode == SyncRun.Mode.INCREMENTAL:
+            # its work is still queued (PendingRefresh): closed, and the queue sent again
+            runs.sync_run_close(
+                run,
+                status=SyncRun.Status.FAILED,
+                error_class="WorkerLost",
+                error_message="The worker stopped mid-run; the changes it held are applied "
+                "by the next refresh.",
+            )
+            transaction.on_commit(
+                partial(realtime_tasks.refresh_apply_task.delay, run.organization_id)
+            )
+            continue
         if run.attempt >= MAX_ATTEMPTS:
             SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
                 status=SyncRun.Status.FAILED,
@@ -163,3 +199,11 @@ def sync_run_execute(run_id: int) -> None:
 def sync_schedule_due_task() -> None:
     """Every minute (config/periodic_tasks.py): the schedule."""
     sync_schedule_due()
+
+
+# real-time sync's tasks (integrations/realtime/tasks.py), registered with the app's others
+refresh_apply_task = realtime_tasks.refresh_apply_task
+feed_poll_task = realtime_tasks.feed_poll_task
+feed_poll_due_task = realtime_tasks.feed_poll_due_task
+channels_maintain_task = realtime_tasks.channels_maintain_task
+channels_open_task = realtime_tasks.channels_open_task

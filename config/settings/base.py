@@ -199,6 +199,17 @@ GOOGLE_RETRY_CAP_SECONDS = env.float("GOOGLE_RETRY_CAP_SECONDS", default=32.0)
 # After an admin left for the Marketplace, a "not installed" answer is read as "not applied
 # yet" for this long: the wizard keeps checking before it shows the error.
 GOOGLE_INSTALL_PATIENCE_SECONDS = env.int("GOOGLE_INSTALL_PATIENCE_SECONDS", default=600)
+# Real-time sync (integrations/realtime): push channels posting to SITE_URL (HTTPS at Google),
+# the admin-activity feed as the safety net. Off: the scheduled full sync alone.
+REALTIME_ENABLED = env.bool("REALTIME_ENABLED", default=True)
+# notifications about one person within this many seconds merge into one refresh
+REALTIME_DEBOUNCE_SECONDS = env.float("REALTIME_DEBOUNCE_SECONDS", default=1.0)
+# the feed re-reads this far back on every poll: wider than Google's reporting lag
+REALTIME_FEED_OVERLAP_SECONDS = env.int("REALTIME_FEED_OVERLAP_SECONDS", default=20 * 60)
+REALTIME_FEED_INTERVAL_SECONDS = env.int("REALTIME_FEED_INTERVAL_SECONDS", default=60)
+REALTIME_FEED_MAX_INTERVAL_SECONDS = env.int("REALTIME_FEED_MAX_INTERVAL_SECONDS", default=15 * 60)
+# a user change the feed shows that no notification followed within this long: push degraded
+REALTIME_PUSH_GRACE_SECONDS = env.int("REALTIME_PUSH_GRACE_SECONDS", default=120)
 # How long a sync run's hold on its organization's lock lasts without renewal; a run whose
 # worker died is resumed by the schedule within a minute after that.
 SYNC_LOCK_LEASE_SECONDS = env.int("SYNC_LOCK_LEASE_SECONDS", default=120)

@@ -434,6 +434,54 @@ class GoogleClient:
 
         return self._pages(request, "items")
 
+    # --- push channels (real-time sync) ------------------------------------------------------
+    def users_watch(
+        self, *, event: str, channel_id: str, token: str, address: str, ttl_seconds: int
+    ) -> dict:
+        """Open a users.watch channel for one user event; Google answers with the channel's
+        resourceId and the expiration it granted (it caps the TTL asked for)."""
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(ttl_seconds)},
+        }
+        return self.execute(
+            lambda: self.directory()
+            .users()
+            .watch(customer="my_customer", event=event, projection="full", body=body)
+        )
+
+    def activities_watch(
+        self, *, channel_id: str, token: str, address: str, ttl_seconds: int
+    ) -> dict:
+        """Open a push channel on the admin activities (the feed's events as they happen)."""
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(ttl_seconds)},
+        }
+        return self.execute(
+            lambda: self.reports()
+            .activities()
+            .watch(userKey="all", applicationName="admin", body=body)
+        )
+
+    def channel_stop(self, *, api: str, channel_id: str, resource_id: str) -> bool:
+        """Stop a channel (`api`: "directory" or "reports"); False when Google no longer knows
+        it (stopped or expired already)."""
+        service = self.directory() if api == "directory" else self.reports()
+        try:
+            self.execute(
+                lambda: service.channels().stop(body={"id": channel_id, "resourceId": resource_id})
+            )
+        except GoogleNotFound:
+            return False
+        return True
+
     # --- the finalize check ------------------------------------------------------------------
     def check(self) -> DirectoryCheck:
         """A token, then one small answer from every API Hearth uses (the wizard's Step 2)."""

@@ -21,15 +21,15 @@ Flow (`sync_execute`):
    that it recovered. A failed fetch never removes anything: removals are decided only in
    step 3, after every listing completed.
 
-`sync_user` / `sync_group` (real-time sync) run the same plan/apply path — and the same
-judgement of removals — for one person or one group. `sync_fetch` (`sync_directory
---fetch-only`, the benchmark's floor) reads through the very same fetching calls as
-`sync_execute` and drops the pages: no planning, no apply, no run recorded.
+`sync_targeted` (real-time sync; `sync_user` / `sync_group` for one) runs the same plan/apply
+path — and the same judgement of removals — for the people and groups a notification named.
+`sync_fetch` (`sync_directory --fetch-only`, the benchmark's floor) reads through the very same
+fetching calls as `sync_execute` and drops the pages: no planning, no apply, no run recorded.
 """
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import structlog
 from django.db.models import F
@@ -354,69 +354,89 @@ def sync_fetch(*, organization) -> dict:
     }
 
 
-# --- one person, one group (the path real-time sync reuses) -----------------------------------
+# --- named people and groups (the path real-time sync takes) ---------------------------------
+
+
+def sync_targeted(
+    *,
+    run: SyncRun,
+    user_keys: Iterable[str] = (),
+    group_keys: Iterable[str] = (),
+    guard: Callable[[], None] = _no_guard,
+) -> SyncRun:
+    """Sync the people and groups named (Google ids or emails) through the same plan/apply
+    path as a full run: each is read with users.get / groups.get (+ the group's members), so
+    nothing in a notification is trusted. Who Google no longer returns is removed — judged
+    with the group and membership removals against the threshold over the rolling day, like
+    any run's removals. Raises IntegrationError when Google refuses (the caller records it)."""
+    user_keys, group_keys = sorted(set(user_keys)), sorted(set(group_keys))
+    integration = Integration.objects.select_related("organization", "sync_account").get(
+        organization=run.organization
+    )
+    recorder = ChangeRecorder(run, dry_run=False)
+    client = google_client(subject=integration.sync_account.email)
+    try:
+        plan = RemovalPlan()
+        users = UserSync(integration=integration, run=run, recorder=recorder, guard=guard)
+        kept: list = []
+        if user_keys:
+            with client.users_get_concurrent(user_keys) as answers:
+                found = [resource for _key, resource in answers if resource is not None]
+            remotes = [planning.remote_user(resource) for resource in found]
+            users.load(
+                google_ids=[*user_keys, *(r.google_id for r in remotes)],
+                emails=[*user_keys, *(r.email for r in remotes)],
+            )
+            users.page(remotes)
+            plan.people, kept = users.removals()
+        groups = GroupSync(integration=integration, run=run, recorder=recorder, guard=guard)
+        if group_keys:
+            groups.load()
+            for group_key in group_keys:
+                _group_refresh(client, groups, plan, group_key)
+        verdict = removals_judge(plan=plan, integration=integration)
+        removals_settle(
+            plan=plan,
+            verdict=verdict,
+            run=run,
+            users=users if user_keys else None,
+            groups=groups if group_keys else None,
+        )
+        if user_keys:
+            users.kept_record(kept)
+            users.deferred_apply()
+            users.seats()
+        if group_keys and not verdict.held:
+            groups.inherited()
+    finally:
+        _count_calls(run, client)
+    _finish(
+        run, recorder, status=SyncRun.Status.HELD if verdict.held else SyncRun.Status.SUCCEEDED
+    )
+    if verdict.held:
+        notify.sync_held(run=run)
+    return run
+
+
+def _group_refresh(client: GoogleClient, groups: GroupSync, plan: RemovalPlan, key: str) -> None:
+    """One group and its direct members; a group Google no longer returns joins the removals."""
+    resource = client.group_get(key)
+    if resource is None:
+        gone = [gid for gid, value in groups.local.items() if key.lower() in (gid, value[2])]
+        plan.groups.extend(groups.deletions(only=gone))
+        return
+    remote = planning.remote_group(resource)
+    groups.page([remote])
+    groups.members_resources_batch([(remote.google_id, client.members(remote.google_id))])
+    plan.memberships.extend(groups.member_removals)
+    groups.member_removals.clear()
 
 
 def sync_user(*, run: SyncRun, user_key: str, guard: Callable[[], None] = _no_guard) -> SyncRun:
-    """Sync one person (by Google id or email) through the same plan/apply path; a person
-    Google no longer returns is archived — judged like any removal, over the rolling day."""
-    integration = Integration.objects.select_related("organization", "sync_account").get(
-        organization=run.organization
-    )
-    recorder = ChangeRecorder(run, dry_run=False)
-    client = google_client(subject=integration.sync_account.email)
-    resource = client.user_get(user_key)
-    users = UserSync(integration=integration, run=run, recorder=recorder, guard=guard)
-    if resource is None:
-        users.load(google_ids=[user_key], emails=[user_key])
-    else:
-        remote = planning.remote_user(resource)
-        users.load(google_ids=[remote.google_id], emails=[remote.email])
-        users.page([remote])
-    people, kept = users.removals()
-    plan = RemovalPlan(people=people)
-    verdict = removals_judge(plan=plan, integration=integration)
-    removals_settle(plan=plan, verdict=verdict, run=run, users=users, groups=None)
-    users.kept_record(kept)
-    users.deferred_apply()
-    users.seats()
-    _count_calls(run, client)
-    _finish(
-        run, recorder, status=SyncRun.Status.HELD if verdict.held else SyncRun.Status.SUCCEEDED
-    )
-    if verdict.held:
-        notify.sync_held(run=run)
-    return run
+    """Sync one person (by Google id or email): the support console's "re-sync this person"."""
+    return sync_targeted(run=run, user_keys=[user_key], guard=guard)
 
 
 def sync_group(*, run: SyncRun, group_key: str, guard: Callable[[], None] = _no_guard) -> SyncRun:
-    """Sync one group and its direct members through the same plan/apply path; a deleted
-    group and removed members are judged like any removal, over the rolling day."""
-    integration = Integration.objects.select_related("organization", "sync_account").get(
-        organization=run.organization
-    )
-    recorder = ChangeRecorder(run, dry_run=False)
-    client = google_client(subject=integration.sync_account.email)
-    groups = GroupSync(integration=integration, run=run, recorder=recorder, guard=guard)
-    groups.load()
-    resource = client.group_get(group_key)
-    if resource is None:
-        gone = [gid for gid, value in groups.local.items() if group_key in (gid, value[2])]
-        plan = RemovalPlan(groups=groups.deletions(only=gone))
-    else:
-        remote = planning.remote_group(resource)
-        groups.page([remote])
-        groups.members_resources_batch([(remote.google_id, client.members(remote.google_id))])
-        plan = RemovalPlan(memberships=list(groups.member_removals))
-        groups.member_removals.clear()
-    verdict = removals_judge(plan=plan, integration=integration)
-    removals_settle(plan=plan, verdict=verdict, run=run, users=None, groups=groups)
-    if not verdict.held:
-        groups.inherited()
-    _count_calls(run, client)
-    _finish(
-        run, recorder, status=SyncRun.Status.HELD if verdict.held else SyncRun.Status.SUCCEEDED
-    )
-    if verdict.held:
-        notify.sync_held(run=run)
-    return run
+    """Sync one group and its direct members."""
+    return sync_targeted(run=run, group_keys=[group_key], guard=guard)

@@ -137,7 +137,7 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=5)
 
 
-def _holder_id(run_id: int) -> str:
+def run_holder(run_id: int) -> str:
     return f"run-{run_id}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -175,7 +175,7 @@ def sync_run_execute(*, run_id: int) -> SyncRun | None:
         return None
     if run.status not in (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING):
         return run  # a redelivered message for a finished run
-    holder = _holder_id(run.pk)
+    holder = run_holder(run.pk)
     if not lock_claim(organization_id=run.organization_id, holder=holder):
         current = (
             SyncLock.objects.filter(organization_id=run.organization_id)
@@ -267,10 +267,12 @@ def sync_run_person_now(
     integration = Integration.objects.filter(organization=organization).first()
     if integration is None or not integration.is_syncing or integration.sync_account_id is None:
         state = integration.get_state_display().lower() if integration else "not started"
-        return _run_close(run, status=SyncRun.Status.SKIPPED, note=f"The integration is {state}.")
-    holder = _holder_id(run.pk)
+        return sync_run_close(
+            run, status=SyncRun.Status.SKIPPED, note=f"The integration is {state}."
+        )
+    holder = run_holder(run.pk)
     if not lock_claim(organization_id=organization.pk, holder=holder):
-        return _run_close(
+        return sync_run_close(
             run,
             status=SyncRun.Status.SKIPPED,
             note="Another sync of this organization was running.",
@@ -283,7 +285,7 @@ def sync_run_person_now(
         try:
             sync_user(run=run, user_key=user_key, guard=lease.check)
         except IntegrationError as error:
-            _run_close(
+            sync_run_close(
                 run,
                 status=SyncRun.Status.FAILED,
                 error_class=error.code,
@@ -294,7 +296,7 @@ def sync_run_person_now(
         except Exception as exc:
             # Recorded before it propagates: a run left *running* would be resumed by the
             # schedule as a full sync.
-            _run_close(
+            sync_run_close(
                 run,
                 status=SyncRun.Status.FAILED,
                 error_class=type(exc).__name__,
@@ -305,7 +307,7 @@ def sync_run_person_now(
     return run
 
 
-def _run_close(run: SyncRun, *, status: str, **fields) -> SyncRun:
+def sync_run_close(run: SyncRun, *, status: str, **fields) -> SyncRun:
     now = timezone.now()
     SyncRun.objects.filter(pk=run.pk).update(
         status=status, started_at=Coalesce("started_at", now), finished_at=now, **fields

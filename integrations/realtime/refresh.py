@@ -1,0 +1,114 @@
+"""Apply the queued refreshes of an organization: one incremental SyncRun (trigger *push* or
+*feed*) covering every person and group due, through the sync engine's `sync_targeted` under
+the organization's lock — so the same identity rules, records and safety apply.
+
+Never dropped: while another run (a reconcile, Sync All Users) holds the lock, nothing is
+taken from the queue; the caller tries again shortly and the minute's upkeep re-sends
+anything left. A row leaves the queue only when the run that read it succeeded (or held its
+removals for review) and no newer notification about it arrived meanwhile.
+"""
+
+from collections.abc import Callable
+
+import structlog
+from django.db.models import Q
+from django.utils import timezone
+
+from ..errors import IntegrationError
+from ..models import Integration, PendingRefresh, SyncRun
+from ..sync.engine import LockLost, sync_targeted
+from ..sync.runs import Lease, lock_claim, run_holder, sync_run_close, sync_run_create
+from . import health
+
+logger = structlog.get_logger(__name__)
+
+# one run applies at most this many people and groups; the rest go to the next run at once
+RUN_LIMIT = 2000
+
+
+class LockBusy(Exception):
+    """Another run holds the organization's lock: try again shortly (nothing was taken)."""
+
+
+def refresh_apply(*, organization_id: int, now=None, on_busy: Callable | None = None):
+    """Apply what is due; returns the run, or None when nothing was due. Raises LockBusy when
+    another run holds the lock."""
+    now = now or timezone.now()
+    due = list(
+        PendingRefresh.objects.filter(organization_id=organization_id, due_at__lte=now)
+        .order_by("due_at")
+        .values("pk", "kind", "key", "source", "event_at", "first_received_at", "received_at")[
+            :RUN_LIMIT
+        ]
+    )
+    if not due:
+        return None
+    integration = Integration.objects.filter(organization_id=organization_id).first()
+    if integration is None or not integration.is_syncing or integration.sync_account_id is None:
+        # disconnected meanwhile: nothing to apply them to (a reconnect starts a full sync)
+        PendingRefresh.objects.filter(pk__in=[row["pk"] for row in due]).delete()
+        return None
+    trigger = (
+        SyncRun.Trigger.PUSH
+        if any(row["source"] == "push" for row in due)
+        else SyncRun.Trigger.FEED
+    )
+    run = sync_run_create(
+        organization=integration.organization, trigger=trigger, mode=SyncRun.Mode.INCREMENTAL
+    )
+    holder = run_holder(run.pk)
+    if not lock_claim(organization_id=organization_id, holder=holder):
+        run.delete()  # it never started; the queue keeps the work
+        raise LockBusy
+    with Lease(organization_id=organization_id, holder=holder) as lease:
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.RUNNING, attempt=1, started_at=timezone.now()
+        )
+        run.refresh_from_db()
+        try:
+            sync_targeted(
+                run=run,
+                user_keys=[row["key"] for row in due if row["kind"] == "user"],
+                group_keys=[row["key"] for row in due if row["kind"] == "group"],
+                guard=lease.check,
+            )
+        except IntegrationError as error:
+            sync_run_close(
+                run,
+                status=SyncRun.Status.FAILED,
+                error_class=error.code,
+                error_message=f"{error.headline} {error.detail}".strip(),
+            )
+            logger.warning("refresh_failed", organization_id=organization_id, error=error.code)
+            return run  # the queue keeps the work; the upkeep sends it again
+        except LockLost:
+            sync_run_close(run, status=SyncRun.Status.FAILED, error_class="LockLost")
+            return run
+        except Exception as exc:
+            # closed before it propagates: a run left *running* would look like a dead worker's
+            sync_run_close(
+                run,
+                status=SyncRun.Status.FAILED,
+                error_class=type(exc).__name__,
+                error_message=str(exc)[:2000],
+            )
+            raise
+    applied = Q()
+    for row in due:
+        applied |= Q(pk=row["pk"], received_at=row["received_at"])
+    PendingRefresh.objects.filter(applied).delete()
+    finished = timezone.now()
+    since = min(row["event_at"] or row["first_received_at"] for row in due)
+    health.change_applied(organization_id=organization_id, since=since, now=finished)
+    run.refresh_from_db()
+    return run
+
+
+def refresh_more_due(*, organization_id: int, now=None):
+    """When the next queued refresh falls due (None: the queue is empty)."""
+    return (
+        PendingRefresh.objects.filter(organization_id=organization_id)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )

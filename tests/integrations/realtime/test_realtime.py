@@ -1,0 +1,338 @@
+"""Real-time sync against the sandbox over HTTP: Google's push notifications reach Hearth's
+webhook (served by a live server), the activity feed is read with the real client, and every
+refresh goes through the sync engine.
+
+Celery runs eagerly here, in the process that sends the task: a notification's refresh is
+applied inside the webhook's request, so a test can wait for its effect. The debounce is 0
+(an eager task cannot wait); the minute ticks of the beat are the functions it calls.
+"""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from config.celery_app import app as celery_app
+from googlesandbox.models import DirGroup
+from googlesandbox.models import PushChannel as SandboxChannel
+from integrations import services
+from integrations.models import PendingRefresh, PushChannel, RealtimeState, SyncRun
+from integrations.realtime import channels, feed
+from integrations.realtime.refresh import LockBusy, refresh_apply
+from integrations.realtime.tasks import channels_maintain
+from integrations.sync.runs import lock_claim, lock_release
+from integrations.tasks import sync_interval_effective, sync_schedule_due
+from usermanagement.models import Group, GroupMembership, User
+
+DOMAIN = "acme.example"
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def wait_until(condition, *, timeout: float = 15.0, what: str = "the change"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not reach Hearth within {timeout} s")
+
+
+@pytest.fixture
+def eager_tasks():
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def realtime(connected, live_server, settings, eager_tasks):
+    """Acme after its first full sync, with its push channels open on the live server."""
+    settings.SITE_URL = live_server.url
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.REALTIME_DEBOUNCE_SECONDS = 0
+    assert connected.sync().status == SyncRun.Status.SUCCEEDED
+    opened = channels.push_channels_ensure(integration=connected.integration)
+    assert opened == 6  # five user events + the admin activities
+    wait_until(
+        lambda: PushChannel.objects.filter(confirmed_at__isnull=False).count() == 6,
+        what="every channel's sync message",
+    )
+    return connected
+
+
+def full_runs(organization):
+    return SyncRun.objects.filter(organization=organization).exclude(
+        mode=SyncRun.Mode.INCREMENTAL
+    )
+
+
+def a_person(acme) -> User:
+    return (
+        User.objects.filter(organization=acme.organization, google_is_admin=False)
+        .exclude(google_id=None)
+        .order_by("email")
+        .first()
+    )
+
+
+def feed_poll_later(acme, seconds: float):
+    """The beat's feed poll once `seconds` passed on Google's clock (Google's reporting lag
+    runs on it; the feed's own overlap covers the difference to Hearth's)."""
+    acme.sandbox.clock_travel(seconds)
+    return feed.feed_poll(organization_id=acme.organization.pk)
+
+
+def incremental_runs(acme):
+    return SyncRun.objects.filter(organization=acme.organization, mode=SyncRun.Mode.INCREMENTAL)
+
+
+def settled(acme) -> bool:
+    return not incremental_runs(acme).filter(status=SyncRun.Status.RUNNING).exists()
+
+
+def test_a_user_renamed_in_google_is_renamed_through_push_alone(realtime):
+    person = a_person(realtime)
+    runs_before = full_runs(realtime.organization).count()
+
+    realtime.ops.user_update(email=person.email, given_name="Renamed")
+
+    wait_until(lambda: User.objects.get(pk=person.pk).first_name == "Renamed")
+    assert full_runs(realtime.organization).count() == runs_before  # no scheduled or manual run
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    # users.watch and the activities channel both notified it: applied once, read twice
+    runs = incremental_runs(realtime)
+    assert {(run.trigger, run.status) for run in runs} == {
+        (SyncRun.Trigger.PUSH, SyncRun.Status.SUCCEEDED)
+    }
+    assert sum(run.counts.get("update", 0) for run in runs) == 1
+    state = RealtimeState.objects.get(organization=realtime.organization)
+    wait_until(
+        lambda: RealtimeState.objects.get(pk=state.pk).push_health == "healthy",
+        what="the users.watch notification",
+    )
+    state.refresh_from_db()
+    assert state.lag_seconds is not None and state.last_change_applied_at is not None
+
+
+def test_a_group_member_added_appears_through_the_feed_alone(realtime):
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True, reports_lag_seconds=2)
+    group = DirGroup.objects.order_by("email").first()
+    outsider = (
+        User.objects.filter(organization=realtime.organization)
+        .exclude(memberships__group__email=group.email)
+        .exclude(google_id=None)
+        .first()
+    )
+    realtime.ops.member_add(group_email=group.email, member_email=outsider.email)
+    assert feed.feed_poll(organization_id=realtime.organization.pk) == 0  # still in Google's lag
+
+    assert feed_poll_later(realtime, 5) == 1
+
+    assert GroupMembership.objects.filter(group__email=group.email, user=outsider).exists()
+    run = incremental_runs(realtime).get()
+    assert run.trigger == SyncRun.Trigger.FEED
+    assert feed_poll_later(realtime, 60) == 0  # the overlap reads it again: handled once
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    ["unknown channel", "wrong token", "wrong resource id", "garbage body", "no user named"],
+)
+def test_forged_notifications_change_nothing(realtime, forgery):
+    channel = PushChannel.objects.filter(kind="users", event="update").first()
+    person = a_person(realtime)
+    headers = {
+        "X-Goog-Channel-ID": channel.channel_id,
+        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Resource-ID": channel.resource_id,
+        "X-Goog-Resource-State": "update",
+        "X-Goog-Message-Number": "99",
+    }
+    body = json.dumps({"kind": "admin#directory#user", "id": person.google_id})
+    if forgery == "unknown channel":
+        headers["X-Goog-Channel-ID"] = "not-a-channel"
+    elif forgery == "wrong token":
+        headers["X-Goog-Channel-Token"] = channel.token[:-1] + "x"
+    elif forgery == "wrong resource id":
+        headers["X-Goog-Resource-ID"] = "another-resource"
+    elif forgery == "garbage body":
+        body = "\x00{not json"
+    else:
+        body = '{"kind": "admin#directory#user"}'
+    runs_before = SyncRun.objects.count()
+
+    answer = Client().post(
+        "/google/push/", data=body, content_type="application/json", headers=headers
+    )
+
+    assert answer.status_code == (400 if forgery in ("garbage body", "no user named") else 404)
+    assert SyncRun.objects.count() == runs_before
+    assert not PendingRefresh.objects.exists()
+    assert PushChannel.objects.get(pk=channel.pk).last_message_number == 1  # its sync only
+
+
+def test_replayed_and_out_of_order_notifications_are_harmless(realtime):
+    channel = PushChannel.objects.filter(kind="users", event="update").first()
+    person = a_person(realtime)
+    headers = {
+        "X-Goog-Channel-ID": channel.channel_id,
+        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Resource-ID": channel.resource_id,
+        "X-Goog-Resource-State": "update",
+    }
+    body = json.dumps({"kind": "admin#directory#user", "id": person.google_id})
+    for number in ("7", "5", "7"):
+        answer = Client().post(
+            "/google/push/",
+            data=body,
+            content_type="application/json",
+            headers={**headers, "X-Goog-Message-Number": number},
+        )
+        assert answer.status_code == 200
+    assert PushChannel.objects.get(pk=channel.pk).last_message_number == 7
+    # each read Google's current state: nothing had changed, nothing was written
+    for run in SyncRun.objects.filter(mode=SyncRun.Mode.INCREMENTAL):
+        assert (run.status, run.counts) == (SyncRun.Status.SUCCEEDED, {})
+
+
+def test_renewal_under_time_travel_leaves_no_gap_and_stops_the_old_channel(realtime):
+    old = {c.channel_id for c in PushChannel.objects.all()}
+    hours = 5  # Google granted 6 hours: a third of the life is left after 4
+    realtime.sandbox.clock_travel(hours * 3600)
+
+    opened = channels.push_channels_ensure(
+        integration=realtime.integration, now=timezone.now() + timedelta(hours=hours)
+    )
+
+    assert opened == 6
+    at_google = {c.channel_id: c for c in SandboxChannel.objects.all()}
+    new = set(at_google) - old
+    assert len(new) == 6
+    for channel_id in old:
+        assert at_google[channel_id].stopped_at is not None
+    # every new channel was open before the one it replaces was stopped
+    assert max(at_google[c].created_at for c in new) <= min(
+        at_google[c].stopped_at for c in old
+    )
+    assert not PushChannel.objects.filter(channel_id__in=old, stopped_at=None).exists()
+    person = a_person(realtime)
+    realtime.ops.user_update(email=person.email, given_name="AfterRenewal")
+    wait_until(lambda: User.objects.get(pk=person.pk).first_name == "AfterRenewal")
+
+
+def test_with_push_dropped_changes_arrive_through_the_feed_and_push_turns_degraded(
+    realtime, settings
+):
+    settings.REALTIME_PUSH_GRACE_SECONDS = 0  # judged at once: no notification followed
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True, reports_lag_seconds=0)
+    person = a_person(realtime)
+    realtime.ops.user_update(email=person.email, given_name="ViaTheFeed")
+
+    assert feed.feed_poll(organization_id=realtime.organization.pk) == 1
+    assert User.objects.get(pk=person.pk).first_name == "ViaTheFeed"
+    state = RealtimeState.objects.get(organization=realtime.organization)
+    assert state.push_health == RealtimeState.PushHealth.DEGRADED
+
+    old = set(PushChannel.objects.values_list("channel_id", flat=True))
+    channels_maintain()  # the minute's upkeep recreates every channel
+    assert PushChannel.objects.filter(stopped_at=None).exclude(channel_id__in=old).count() == 6
+    channels_maintain()  # once, not every minute
+    assert PushChannel.objects.count() == 12
+
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=False)
+    realtime.ops.user_update(email=person.email, given_name="PushIsBack")
+    wait_until(lambda: User.objects.get(pk=person.pk).first_name == "PushIsBack")
+    wait_until(
+        lambda: RealtimeState.objects.get(pk=state.pk).push_health == "healthy",
+        what="push health recovering",
+    )
+
+
+def test_disconnect_stops_every_channel(realtime):
+    services.integration_disconnect(organization=realtime.organization, acting_user=None)
+
+    assert not PushChannel.objects.filter(stopped_at=None).exists()
+    assert not SandboxChannel.objects.filter(stopped_at=None).exists()
+
+
+def test_a_reports_lag_of_90_seconds_loses_no_event(realtime):
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True, reports_lag_seconds=90)
+    group = DirGroup.objects.order_by("email").first()
+    realtime.ops.group_rename(email=group.email, name="Renamed while lagging")
+
+    assert feed_poll_later(realtime, 60) == 0  # a minute later: Google does not show it yet
+    assert feed_poll_later(realtime, 60) == 1  # two minutes later it does
+
+    assert Group.objects.get(organization=realtime.organization, email=group.email).name == (
+        "Renamed while lagging"
+    )
+
+
+def test_a_refresh_waits_for_a_running_reconcile_and_is_never_dropped(realtime, settings):
+    celery_app.conf.task_always_eager = False  # the worker's task is called by hand here
+    person = a_person(realtime)
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True)
+    realtime.ops.user_update(email=person.email, given_name="AfterTheReconcile")
+    feed.events_handle(
+        organization_id=realtime.organization.pk,
+        targets=[feed.Targets("evt-1", timezone.now(), (person.email,), ())],
+        now=timezone.now(),
+    )
+    assert lock_claim(organization_id=realtime.organization.pk, holder="run-999@reconcile")
+
+    with pytest.raises(LockBusy):
+        refresh_apply(organization_id=realtime.organization.pk)
+
+    assert PendingRefresh.objects.count() == 1
+    assert not SyncRun.objects.filter(mode=SyncRun.Mode.INCREMENTAL).exists()
+    lock_release(organization_id=realtime.organization.pk, holder="run-999@reconcile")
+    run = refresh_apply(organization_id=realtime.organization.pk)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert User.objects.get(pk=person.pk).first_name == "AfterTheReconcile"
+    assert not PendingRefresh.objects.exists()
+
+
+def test_google_deleting_30_percent_through_push_and_feed_is_held_for_review(realtime):
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True, reports_lag_seconds=2)
+    for n in range(50):  # a directory above the threshold's floor of 10
+        realtime.ops.user_add(email=f"extra{n:02}@{DOMAIN}", given_name="Extra", family_name=str(n))
+    assert realtime.sync().status == SyncRun.Status.SUCCEEDED
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=False)
+    people = list(
+        User.objects.filter(organization=realtime.organization, google_is_admin=False)
+        .exclude(google_id=None)
+        .order_by("email")
+    )
+    doomed = people[: round(len(people) * 0.3) + 1]
+    for person in doomed[: len(doomed) // 2]:  # these through push, one notification each
+        realtime.ops.user_delete(email=person.email)
+    realtime.sandbox.wait_push_idle()
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True)
+    for person in doomed[len(doomed) // 2 :]:  # these through the feed
+        realtime.ops.user_delete(email=person.email)
+    feed_poll_later(realtime, 5)
+
+    archived = User.objects.filter(pk__in=[p.pk for p in doomed], status=User.Status.ARCHIVED)
+    held = SyncRun.objects.filter(mode=SyncRun.Mode.INCREMENTAL, status=SyncRun.Status.HELD)
+    assert held.exists()
+    assert held.first().review == SyncRun.Review.PENDING
+    assert archived.count() < len(doomed)  # the threshold stopped it, as for a full run
+
+
+def test_while_real_time_works_the_full_sync_is_a_nightly_reconcile(realtime):
+    integration = realtime.integration
+    assert sync_interval_effective(integration=integration) == 15  # the feed never read yet
+    feed.feed_poll(organization_id=realtime.organization.pk)
+    assert sync_interval_effective(integration=integration) == 24 * 60
+    assert sync_schedule_due(now=timezone.now() + timedelta(minutes=20)) == []
+
+    integration.reconcile_nightly = False
+    integration.save()
+    assert sync_interval_effective(integration=integration) == 15
+    assert len(sync_schedule_due(now=timezone.now() + timedelta(minutes=20))) == 1
