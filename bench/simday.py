@@ -96,10 +96,13 @@ class SimDay:
         start: datetime,
         settings: dict | None = None,
         runner: Callable[[str, tuple, dict], bool] | None = None,
+        port: int | None = None,
+        beat_skip: tuple[str, ...] = (),
     ):
         self.start = start
         self.settings = settings or {}
         self.runner = runner
+        self.port = port
         self.queue: list[Queued] = []
         self.seq = itertools.count()
         self.lock = threading.Lock()
@@ -111,7 +114,7 @@ class SimDay:
         self.steps = 0
         self.site_url = ""
         self._stack = contextlib.ExitStack()
-        self._entries = beat_entries()
+        self._entries = [e for e in beat_entries() if e.task not in beat_skip]
         self._next_beat = {e.task: start + e.every for e in self._entries}
 
     # --- setup ---------------------------------------------------------------------------------
@@ -146,8 +149,8 @@ class SimDay:
                 def log_message(self, *args):
                     pass
 
-            port = free_port()
-            server = ThreadedWSGIServer(("127.0.0.1", port), Quiet)
+            port = self.port or free_port()
+            server = ThreadedWSGIServer(("127.0.0.1", port), Quiet, allow_reuse_address=True)
             server.set_app(get_wsgi_application())
             thread = threading.Thread(target=server.serve_forever, name="bench-web", daemon=True)
             thread.start()
@@ -277,6 +280,14 @@ class SimDay:
                 self._next_beat[entry.task] = due
             self.work()
         self.jump(end)
+
+    def counters_reset(self) -> None:
+        """Start counting afresh (after a warm-up)."""
+        self.tasks_run.clear()
+        self.task_errors.clear()
+        self.beat_ticks.clear()
+        self.pushes_delivered = 0
+        self.steps = 0
 
     def summary(self) -> dict:
         return {

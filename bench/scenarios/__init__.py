@@ -16,6 +16,7 @@ from . import (
     million,
     naive,
     people_list,
+    propagation,
     resync,
     sandbox_page,
 )
@@ -31,6 +32,7 @@ ALL = [
     faults,
     naive,
     many_orgs,
+    propagation,
     cost,
 ]
 SCALE_ONLY = [million]
