@@ -69,7 +69,7 @@ FULL = {
         "during_reconcile": 30,  # of each kind, while a full sync runs
         "burst": 500,
         "burst_seconds": 10,
-        "burst_threads": 4,  # the bench's own threads making the burst's changes
+        "burst_threads": 8,  # the bench's own threads making the burst's changes
     },
     "cost": {
         # issue 14: one 100,000-person organization; 200 organizations of 500 people
@@ -146,7 +146,7 @@ QUICK = {
         "during_reconcile": 10,
         "burst": 500,
         "burst_seconds": 10,
-        "burst_threads": 4,  # the bench's own threads making the burst's changes
+        "burst_threads": 8,  # the bench's own threads making the burst's changes
     },
     "cost": {
         "large": {"users": 5_000, "groups": 250, "members_per_group": 60},
