@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from .. import hearth, method
 from ..directory import domain_seed
 from ..env import CouldNotMeasure, call_kind, free_port
+from ..measure import percentile
 
 KEY = "propagation"
 TITLE = "12. Propagation: a change in Google to applied in Hearth (real-time)"
@@ -238,7 +239,7 @@ def push_delivery(since: float, until: float) -> dict:
     if waits:
         found |= {
             "p50": round(statistics.median(waits), 2),
-            "p95": round(_percentile(waits, 95), 2),
+            "p95": round(percentile(waits, 95), 2),
             "max": round(waits[-1], 2),
         }
     return found
@@ -254,15 +255,9 @@ def delays(changes: list[Change]) -> dict:
         "applied": len(values),
         "lost": lost,
         "p50": round(statistics.median(values), 2),
-        "p95": round(_percentile(values, 95), 2),
+        "p95": round(percentile(values, 95), 2),
         "max": round(values[-1], 2),
     }
-
-
-def _percentile(ordered: list[float], pct: float) -> float:
-    """Nearest-rank percentile of an ordered list."""
-    rank = max(1, -(-len(ordered) * pct // 100))
-    return ordered[int(rank) - 1]
 
 
 # --- the world -----------------------------------------------------------------------------------
