@@ -47,8 +47,15 @@ def feed_poll_task(organization_id: int) -> None:
 
 def feed_poll_due(*, now=None) -> list[int]:
     """Every minute: send a feed poll for each organization whose poll is due."""
+    now = now or timezone.now()
     due = feed.feed_polls_due(now=now)
     for organization_id in due:
+        # not sent again next minute while this poll waits in the queue or runs; the poll
+        # sets its own next time when it completes
+        RealtimeState.objects.update_or_create(
+            organization_id=organization_id,
+            defaults={"feed_next_poll_at": now + timedelta(seconds=STALE_SECONDS * 4)},
+        )
         feed_poll_task.delay(organization_id)
     return due
 
