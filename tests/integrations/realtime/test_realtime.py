@@ -336,3 +336,26 @@ def test_while_real_time_works_the_full_sync_is_a_nightly_reconcile(realtime):
     integration.save()
     assert sync_interval_effective(integration=integration) == 15
     assert len(sync_schedule_due(now=timezone.now() + timedelta(minutes=20))) == 1
+
+
+def test_the_card_and_the_settings_page_show_push_health_and_lag(realtime):
+    from django.urls import reverse
+
+    person = a_person(realtime)
+    realtime.ops.user_update(email=person.email, given_name="Shown")
+    wait_until(lambda: User.objects.get(pk=person.pk).first_name == "Shown")
+    wait_until(
+        lambda: RealtimeState.objects.filter(push_health="healthy").exists(),
+        what="the users.watch notification",
+    )
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    client = Client()
+    client.force_login(realtime.admin)
+    for url in (reverse("integrations:home"), reverse("usermanagement:gsuite_settings")):
+        page = client.get(url).content.decode()
+        assert "changes in Google show here within seconds" in page
+        assert "after the change in Google" in page
+
+    RealtimeState.objects.update(push_health="degraded")
+    page = client.get(reverse("integrations:home")).content.decode()
+    assert "notifications stopped arriving; changes still arrive within a couple" in page
