@@ -307,6 +307,7 @@ def integration_settings_update(
     org_units_excluded: list[str] = UNCHANGED,
     deactivation_threshold: int | None = UNCHANGED,
     sync_interval_minutes: int = UNCHANGED,
+    reconcile_nightly: bool = UNCHANGED,
     flatten_nested_groups: bool = UNCHANGED,
     time_zone: str = UNCHANGED,
 ) -> Integration:
@@ -320,6 +321,7 @@ def integration_settings_update(
             ("org_units_excluded", org_units_excluded),
             ("deactivation_threshold", deactivation_threshold),
             ("sync_interval_minutes", sync_interval_minutes),
+            ("reconcile_nightly", reconcile_nightly),
             ("flatten_nested_groups", flatten_nested_groups),
             ("time_zone", time_zone),
         ):

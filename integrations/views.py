@@ -47,8 +47,9 @@ from .errors import (
 )
 from .forms import ColleagueForm
 from .models import Integration, SyncRun
+from .realtime.health import realtime_health
 from .state import RUNNING, SETUP, integration_phase, setup_error_shown
-from .tasks import sync_next_at
+from .tasks import sync_interval_effective, sync_next_at
 
 State = Integration.State
 
@@ -173,6 +174,8 @@ def home(request):
             "setup_error": kept if setup_error_shown(integration) else None,
             "latest_run": latest_run,
             "next_sync_at": sync_next_at(integration=integration) if integration.pk else None,
+            "sync_interval": sync_interval_effective(integration=integration),
+            "realtime": realtime_health(organization_id=request.organization.pk),
             "held_count": _held_count(request.organization) if integration.state in RUNNING else 0,
             "help_url": settings.HELP_ARTICLE_URL,
         },

@@ -33,6 +33,7 @@ from . import services as integration_services
 from .errors import IntegrationError, IntegrationStateError, SyncAllUsersTooSoon
 from .forms import SafetyForm, ScopeForm, SyncAccountAskForm, TimeZoneForm
 from .models import Integration, SyncChange, SyncRun
+from .realtime.health import realtime_health
 from .scope_preview import org_units_remote, scope_preview
 from .state import RUNNING
 from .sync import planning
@@ -45,7 +46,7 @@ from .sync.review import (
     sync_plan_approve,
     sync_plan_reject,
 )
-from .tasks import sync_next_at
+from .tasks import sync_interval_effective, sync_next_at
 from .views import api_access_url, error_kept, finalize_as_sync_account
 
 RUNS_PER_PAGE = 25
@@ -111,6 +112,8 @@ def settings_page(request, **forms):
             "api_access_url": api_access_url(organization, integration),
             "allowed_at": integration_services.sync_all_users_allowed_at(organization=organization),
             "next_sync_at": sync_next_at(integration=integration),
+            "sync_interval": sync_interval_effective(integration=integration),
+            "realtime": realtime_health(organization_id=organization.pk),
             "now_at": timezone.now(),
             "live_run": live,
             "runs": runs,

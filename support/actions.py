@@ -35,6 +35,7 @@ from access.roles import admins_who_can_sign_in
 from audit.services import audit_record
 from integrations.errors import IntegrationError, IntegrationStateError
 from integrations.models import Integration, SyncChange, SyncLock, SyncRun
+from integrations.realtime import channels as realtime_channels
 from integrations.services import integration_change_sync_account, integration_finalize
 from integrations.sync.review import sync_plan_approve, sync_plan_reject
 from integrations.sync.runs import sync_lock_reset, sync_run_person_now
@@ -253,6 +254,48 @@ def integration_reset(*, organization: Organization, acting_user: User) -> Outco
             )
     except IntegrationStateError as error:
         return _refuse("integration_reset", f"{organization.name}: {error}", target=target, **audit)
+
+
+def push_channels_renew(*, organization: Organization, acting_user: User) -> Outcome:
+    """Replace every push channel of the organization now (new ones first, the old ones
+    stopped after): when Google's notifications stopped arriving and support will not wait
+    for the automatic renewal."""
+    audit = {"organization": organization, "acting_user": acting_user}
+    integration = _integration(organization)
+    target = integration or organization
+    if integration is None or not integration.is_syncing:
+        return _refuse(
+            "push_channels_renewed",
+            f"{organization.name}: G Suite sync is {_state(integration)}; there are no push "
+            "channels to renew.",
+            target=target,
+            **audit,
+        )
+    try:
+        opened = realtime_channels.push_channels_renew(
+            organization=organization, acting_user=acting_user
+        )
+    except IntegrationError as error:
+        return _refuse(
+            "push_channels_renewed",
+            f"{organization.name}: Google refused: {error.headline}",
+            target=target,
+            **audit,
+        )
+    if opened == 0:
+        return _refuse(
+            "push_channels_renewed",
+            f"{organization.name}: no channel could be opened (push needs an HTTPS SITE_URL "
+            "Google can reach, and Google must accept the watch calls; see the worker's log). "
+            "The activity feed keeps the organization current meanwhile.",
+            target=target,
+            **audit,
+        )
+    outcome = Outcome(
+        ok=True,
+        message=f"{organization.name}: {opened} push channels opened; the old ones stopped.",
+    )
+    return _record("push_channels_renewed", target=target, outcome=outcome, opened=opened, **audit)
 
 
 def sync_account_change(*, organization: Organization, email: str, acting_user: User) -> Outcome:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from integrations.models import Integration, SyncChange, SyncLock, SyncRun
+from integrations.realtime.health import realtime_health
 from licenses.models import PersonLicense
 from notifications.models import EmailLog
 from organizations.models import Organization
@@ -188,6 +189,7 @@ def organization_overview(*, organization: Organization) -> dict:
     return {
         "integration": integration,
         "lock": lock_state(organization=organization),
+        "realtime": realtime_health(organization_id=organization.pk),
         "seats_used": seats_used,
         "seats_total": organization.seats_purchased,
         "people": {status.label: people.get(status.value, 0) for status in User.Status},

@@ -47,6 +47,9 @@ ACCESS_BY_NAME: dict[str, str] = {
     "healthz": PUBLIC,  # the load balancer's probe
     "home": MEMBER,  # everyone's landing page (admins are sent on to the panel)
     "help_g_suite": PUBLIC,  # the help article the wizard's emails link to
+    # Google posts push notifications here; the channel id, secret token and resource id
+    # decide (tests/integrations/realtime cover forged ones)
+    "push_notification": PUBLIC,
     "invitations:create": ADMIN,
     # Opened by the invited person, who has no account yet; addressed by a secret token (the
     # invitations tests cover foreign, used and stale tokens).
@@ -60,7 +63,10 @@ ACCESS_BY_PREFIX: tuple[tuple[str, str], ...] = (
 
 # POST endpoints that take no CSRF token, and why (each must really be csrf_exempt). A push
 # webhook that Google calls belongs here; nothing a browser posts with cookies does.
-CSRF_EXEMPT: dict[str, str] = {}
+CSRF_EXEMPT: dict[str, str] = {
+    "push_notification": "Google posts it, with no cookie and no CSRF token; a notification is "
+    "accepted only with a live channel's id, secret token and resource id.",
+}
 
 
 def _finalize_link_token(organization: Organization) -> str:

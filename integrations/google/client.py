@@ -440,13 +440,7 @@ class GoogleClient:
     ) -> dict:
         """Open a users.watch channel for one user event; Google answers with the channel's
         resourceId and the expiration it granted (it caps the TTL asked for)."""
-        body = {
-            "id": channel_id,
-            "type": "web_hook",
-            "address": address,
-            "token": token,
-            "params": {"ttl": str(ttl_seconds)},
-        }
+        body = _channel_body(channel_id, token, address, ttl_seconds)
         return self.execute(
             lambda: self.directory()
             .users()
@@ -457,13 +451,7 @@ class GoogleClient:
         self, *, channel_id: str, token: str, address: str, ttl_seconds: int
     ) -> dict:
         """Open a push channel on the admin activities (the feed's events as they happen)."""
-        body = {
-            "id": channel_id,
-            "type": "web_hook",
-            "address": address,
-            "token": token,
-            "params": {"ttl": str(ttl_seconds)},
-        }
+        body = _channel_body(channel_id, token, address, ttl_seconds)
         return self.execute(
             lambda: self.reports()
             .activities()
@@ -507,6 +495,17 @@ class GoogleClient:
             domain=str(customer.get("customerDomain", "")).lower(),
         )
 
+
+
+def _channel_body(channel_id: str, token: str, address: str, ttl_seconds: int) -> dict:
+    """A watch request's channel: Google posts to `address` with our `token`."""
+    return {
+        "id": channel_id,
+        "type": "web_hook",
+        "address": address,
+        "token": token,
+        "params": {"ttl": str(ttl_seconds)},
+    }
 
 
 class Prefetch:

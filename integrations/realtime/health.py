@@ -14,6 +14,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from ..models import PendingRefresh, PushChannel, RealtimeState
@@ -41,8 +42,13 @@ def _set_health(organization_id: int, health: str, reason: str, now) -> bool:
 def push_received(*, organization_id: int, now) -> None:
     """A notification about a change arrived: push works."""
     _state(organization_id)
+    soon = now + timedelta(seconds=settings.REALTIME_FEED_INTERVAL_SECONDS)
     RealtimeState.objects.filter(organization_id=organization_id).update(
-        push_received_at=now, last_change_received_at=now
+        push_received_at=now,
+        last_change_received_at=now,
+        # something is happening: the feed, which confirms what push says, stops backing off
+        feed_idle_polls=0,
+        feed_next_poll_at=Least(Coalesce(F("feed_next_poll_at"), soon), soon),
     )
     RealtimeState.objects.filter(
         organization_id=organization_id, push_expected_since__lte=now

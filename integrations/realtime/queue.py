@@ -1,19 +1,25 @@
 """The refresh queue: people and groups Google said changed, until the sync engine applied
-them (PendingRefresh). Bursts about one person merge; a refresh is sent after the debounce."""
+them (PendingRefresh). Bursts about one person merge; the task that applies them
+(`refresh_apply_task`) is sent after the debounce."""
 
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
 
+from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from ..models import PendingRefresh
+from ..models import PendingRefresh, SyncRun
+from .refresh import LockBusy, refresh_apply, refresh_more_due
 
 MAX_KEY_LENGTH = 254
+# while another run holds the lock, a refresh looks again this often
+BUSY_RETRY_SECONDS = 2
 
 
 def refresh_request(
@@ -27,8 +33,6 @@ def refresh_request(
 ) -> int:
     """Queue a refresh of each key (a Google id or an email) and send the apply task after the
     debounce. Returns how many keys were queued."""
-    from .tasks import refresh_apply_task  # the task module imports this one
-
     now = now or timezone.now()
     due_at = now + timedelta(seconds=settings.REALTIME_DEBOUNCE_SECONDS)
     keys = {key.strip().lower() for key in keys if key and len(key) <= MAX_KEY_LENGTH}
@@ -67,3 +71,21 @@ def refresh_request(
             )
         )
     return len(keys)
+
+
+@shared_task(name="integrations.realtime.refresh_apply", acks_late=True, ignore_result=True)
+def refresh_apply_task(organization_id: int) -> None:
+    close_old_connections()
+    try:
+        run = refresh_apply(organization_id=organization_id)
+    except LockBusy:
+        # one waiter per organization is enough: the others' work is in the queue
+        if cache.add(f"realtime-waiting-{organization_id}", 1, timeout=BUSY_RETRY_SECONDS):
+            refresh_apply_task.apply_async((organization_id,), countdown=BUSY_RETRY_SECONDS)
+        return
+    if run is not None and run.status == SyncRun.Status.FAILED:
+        return  # Google refused: the minute's upkeep sends the queue again, not a hot loop
+    upcoming = refresh_more_due(organization_id=organization_id)
+    if upcoming is not None:
+        wait = max(0.0, (upcoming - timezone.now()).total_seconds())
+        refresh_apply_task.apply_async((organization_id,), countdown=wait)

@@ -14,10 +14,9 @@ import structlog
 from django.db.models import Q
 from django.utils import timezone
 
-from ..errors import IntegrationError
 from ..models import Integration, PendingRefresh, SyncRun
-from ..sync.engine import LockLost, sync_targeted
-from ..sync.runs import Lease, lock_claim, run_holder, sync_run_close, sync_run_create
+from ..sync.engine import sync_targeted
+from ..sync.runs import run_under_lock, sync_run_create
 from . import health
 
 logger = structlog.get_logger(__name__)
@@ -56,52 +55,28 @@ def refresh_apply(*, organization_id: int, now=None, on_busy: Callable | None = 
     run = sync_run_create(
         organization=integration.organization, trigger=trigger, mode=SyncRun.Mode.INCREMENTAL
     )
-    holder = run_holder(run.pk)
-    if not lock_claim(organization_id=organization_id, holder=holder):
+    done = run_under_lock(
+        run,
+        lambda guard: sync_targeted(
+            run=run,
+            user_keys=[row["key"] for row in due if row["kind"] == "user"],
+            group_keys=[row["key"] for row in due if row["kind"] == "group"],
+            guard=guard,
+        ),
+    )
+    if done is None:
         run.delete()  # it never started; the queue keeps the work
         raise LockBusy
-    with Lease(organization_id=organization_id, holder=holder) as lease:
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.RUNNING, attempt=1, started_at=timezone.now()
-        )
-        run.refresh_from_db()
-        try:
-            sync_targeted(
-                run=run,
-                user_keys=[row["key"] for row in due if row["kind"] == "user"],
-                group_keys=[row["key"] for row in due if row["kind"] == "group"],
-                guard=lease.check,
-            )
-        except IntegrationError as error:
-            sync_run_close(
-                run,
-                status=SyncRun.Status.FAILED,
-                error_class=error.code,
-                error_message=f"{error.headline} {error.detail}".strip(),
-            )
-            logger.warning("refresh_failed", organization_id=organization_id, error=error.code)
-            return run  # the queue keeps the work; the upkeep sends it again
-        except LockLost:
-            sync_run_close(run, status=SyncRun.Status.FAILED, error_class="LockLost")
-            return run
-        except Exception as exc:
-            # closed before it propagates: a run left *running* would look like a dead worker's
-            sync_run_close(
-                run,
-                status=SyncRun.Status.FAILED,
-                error_class=type(exc).__name__,
-                error_message=str(exc)[:2000],
-            )
-            raise
+    if done.status != SyncRun.Status.SUCCEEDED and done.status != SyncRun.Status.HELD:
+        logger.warning("refresh_failed", organization_id=organization_id, error=done.error_class)
+        return done  # the queue keeps the work; the upkeep sends it again
     applied = Q()
     for row in due:
         applied |= Q(pk=row["pk"], received_at=row["received_at"])
     PendingRefresh.objects.filter(applied).delete()
-    finished = timezone.now()
     since = min(row["event_at"] or row["first_received_at"] for row in due)
-    health.change_applied(organization_id=organization_id, since=since, now=finished)
-    run.refresh_from_db()
-    return run
+    health.change_applied(organization_id=organization_id, since=since, now=timezone.now())
+    return done
 
 
 def refresh_more_due(*, organization_id: int, now=None):

@@ -5,38 +5,17 @@ from datetime import timedelta
 
 import structlog
 from celery import shared_task
-from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
-from ..models import Integration, PendingRefresh, PushChannel, RealtimeState, SyncRun
+from ..models import Integration, PendingRefresh, PushChannel, RealtimeState
 from . import channels, feed
-from .refresh import LockBusy, refresh_apply, refresh_more_due
+from .queue import refresh_apply_task
 
 logger = structlog.get_logger(__name__)
 
-# while another run holds the lock, a refresh looks again this often
-BUSY_RETRY_SECONDS = 2
 # a queued refresh due this long ago without being applied is sent again (a lost message)
 STALE_SECONDS = 30
-
-
-@shared_task(name="integrations.realtime.refresh_apply", acks_late=True, ignore_result=True)
-def refresh_apply_task(organization_id: int) -> None:
-    close_old_connections()
-    try:
-        run = refresh_apply(organization_id=organization_id)
-    except LockBusy:
-        # one waiter per organization is enough: the others' work is in the queue
-        if cache.add(f"realtime-waiting-{organization_id}", 1, timeout=BUSY_RETRY_SECONDS):
-            refresh_apply_task.apply_async((organization_id,), countdown=BUSY_RETRY_SECONDS)
-        return
-    if run is not None and run.status == SyncRun.Status.FAILED:
-        return  # Google refused: the minute's upkeep sends the queue again, not a hot loop
-    upcoming = refresh_more_due(organization_id=organization_id)
-    if upcoming is not None:
-        wait = max(0.0, (upcoming - timezone.now()).total_seconds())
-        refresh_apply_task.apply_async((organization_id,), countdown=wait)
 
 
 @shared_task(name="integrations.realtime.feed_poll", acks_late=True, ignore_result=True)
@@ -47,8 +26,15 @@ def feed_poll_task(organization_id: int) -> None:
 
 def feed_poll_due(*, now=None) -> list[int]:
     """Every minute: send a feed poll for each organization whose poll is due."""
+    now = now or timezone.now()
     due = feed.feed_polls_due(now=now)
     for organization_id in due:
+        # not sent again next minute while this poll waits in the queue or runs; the poll
+        # sets its own next time when it completes
+        RealtimeState.objects.update_or_create(
+            organization_id=organization_id,
+            defaults={"feed_next_poll_at": now + timedelta(seconds=STALE_SECONDS * 4)},
+        )
         feed_poll_task.delay(organization_id)
     return due
 

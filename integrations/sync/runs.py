@@ -33,6 +33,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -270,20 +271,33 @@ def sync_run_person_now(
         return sync_run_close(
             run, status=SyncRun.Status.SKIPPED, note=f"The integration is {state}."
         )
-    holder = run_holder(run.pk)
-    if not lock_claim(organization_id=organization.pk, holder=holder):
+    done = run_under_lock(
+        run, lambda guard: sync_user(run=run, user_key=user_key, guard=guard)
+    )
+    if done is None:
         return sync_run_close(
             run,
             status=SyncRun.Status.SKIPPED,
             note="Another sync of this organization was running.",
         )
-    with Lease(organization_id=organization.pk, holder=holder) as lease:
+    return done
+
+
+def run_under_lock(run: SyncRun, work: Callable[[Callable[[], None]], object]) -> SyncRun | None:
+    """Run `work(guard)` for a created run under its organization's lock — None, with nothing
+    started, when another run holds the lock. Google's refusals are recorded on the run (failed,
+    with the error's words); any other exception too, before it propagates: a run left
+    *running* would be taken for a dead worker's and resumed."""
+    holder = run_holder(run.pk)
+    if not lock_claim(organization_id=run.organization_id, holder=holder):
+        return None
+    with Lease(organization_id=run.organization_id, holder=holder) as lease:
         SyncRun.objects.filter(pk=run.pk).update(
             status=SyncRun.Status.RUNNING, attempt=1, started_at=timezone.now()
         )
         run.refresh_from_db()
         try:
-            sync_user(run=run, user_key=user_key, guard=lease.check)
+            work(lease.check)
         except IntegrationError as error:
             sync_run_close(
                 run,
@@ -294,8 +308,6 @@ def sync_run_person_now(
         except LockLost:
             _record_lock_lost(run)
         except Exception as exc:
-            # Recorded before it propagates: a run left *running* would be resumed by the
-            # schedule as a full sync.
             sync_run_close(
                 run,
                 status=SyncRun.Status.FAILED,

@@ -21,6 +21,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from integrations.errors import IntegrationError, error_class_for
 from integrations.models import SyncChange, SyncRun
@@ -46,7 +47,7 @@ def isolate(value) -> str:
 MODE_LABELS = {
     SyncRun.Mode.DRY_RUN: "Dry run",
     SyncRun.Mode.FULL: "Full sync",
-    "incremental": "Incremental sync",
+    SyncRun.Mode.INCREMENTAL: "Incremental sync",
 }
 
 
@@ -70,7 +71,18 @@ ORIGINS = {
     SyncRun.Trigger.SUPPORT: "Started by support",
     SyncRun.Trigger.COMMAND: "Started from the command line",
     SyncRun.Trigger.PUSH: "A change notified by G Suite",
+    SyncRun.Trigger.FEED: "A change in G Suite's admin activity log",
 }
+
+
+@register.filter
+def ago(moment) -> str:
+    """How long ago, in words: "just now" within the first minute, else "5 minutes ago"."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 @register.filter

@@ -70,6 +70,7 @@ class OrganizationActions:
         "dry_run",
         "resync_people",
         "reset_sync",
+        "renew_push_channels",
         "change_sync_account",
     ]
 
@@ -139,6 +140,14 @@ class OrganizationActions:
             form=form,
             submit="Re-sync now",
         )
+
+    @admin.action(description="Renew the push channels now", permissions=["support"])
+    def renew_push_channels(self, request, queryset):
+        organization = self._one(request, queryset)
+        if organization is None:
+            return None
+        outcome = actions.push_channels_renew(organization=organization, acting_user=request.user)
+        return action_done(self, request, [outcome], follow_run=False)
 
     @admin.action(description="Reset a stuck sync…", permissions=["support"])
     def reset_sync(self, request, queryset):
@@ -300,6 +309,7 @@ class OrganizationAdmin(OrganizationActions, ConsoleAdmin):
                     ("dry_run", "Dry run"),
                     ("resync_people", "Re-sync people…"),
                     ("reset_sync", "Reset a stuck sync…"),
+                    ("renew_push_channels", "Renew push channels"),
                     ("change_sync_account", "Change the sync account…"),
                 ],
             }

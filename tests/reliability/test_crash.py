@@ -174,6 +174,12 @@ def test_a_worker_killed_mid_sync_is_resumed_and_converges(connected, workers, m
     assert SyncRun.objects.filter(organization=organization).count() == 1
 
     connected.ops.faults_set(domain=D, latency_ms=0)
+    # the run is recorded before its worker lets go of the lock (statistics, emails follow)
+    wait_for(
+        lambda: SyncLock.objects.filter(organization=organization, holder="").exists(),
+        timeout=30,
+        what="the resumed run to release the lock",
+    )
     again = connected.sync()
     assert again.status == SyncRun.Status.SUCCEEDED
     assert again.counts == {}

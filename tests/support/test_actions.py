@@ -406,3 +406,42 @@ def test_actions_are_offered_only_to_those_who_may_run_them(client, active):
     act(client, Organization, "sync_now", [organization.pk])
     assert not SyncRun.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="support.").exists()
+
+
+# --- real-time sync ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renew_the_push_channels_now(synced, client):
+    from googlesandbox.models import PushChannel as ChannelAtGoogle
+    from integrations.models import PushChannel
+    from integrations.realtime.channels import push_channels_ensure
+
+    support = SupportFactory()
+    client.force_login(support)
+    assert push_channels_ensure(integration=synced.integration) == 6
+    old = set(PushChannel.objects.values_list("channel_id", flat=True))
+
+    page = client.get(admin_url(synced.organization))
+    assert "Starting, 6 channels live" in page.content.decode()
+    act(client, Organization, "renew_push_channels", [synced.organization.pk])
+
+    live = PushChannel.objects.filter(stopped_at=None)
+    assert live.count() == 6 and not live.filter(channel_id__in=old).exists()
+    assert not ChannelAtGoogle.objects.filter(channel_id__in=old, stopped_at=None).exists()
+    (event,) = support_events("push_channels_renewed")
+    assert (event.acting_user, event.details["result"], event.details["opened"]) == (
+        support,
+        "done",
+        6,
+    )
+    assert "6 push channels opened" in messages_of(client)[0]
+
+
+@pytest.mark.django_db
+def test_renewing_push_channels_of_an_organization_not_syncing_is_refused(support_client):
+    organization = OrganizationFactory()
+    act(support_client, Organization, "renew_push_channels", [organization.pk])
+    (event,) = support_events("push_channels_renewed")
+    assert event.details["result"] == "refused"
+    assert "no push channels to renew" in event.details["message"]

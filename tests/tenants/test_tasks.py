@@ -22,7 +22,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.celery_app import app
-from integrations.models import SyncRun
+from integrations.models import Integration, RealtimeState, SyncRun
+from integrations.realtime.channels import push_channels_ensure
+from integrations.realtime.queue import refresh_request
 from integrations.sync.runs import sync_run_now
 from licenses.models import PersonLicense
 from licenses.services import license_policy_update
@@ -147,12 +149,54 @@ def _history_old_for_a(world: TwoTenants) -> None:
     )
 
 
+def _google_changed_for_both(world: TwoTenants) -> None:
+    """Someone was renamed in both Workspaces: each feed shows it, each queue may hold it."""
+    for tenant in (world.a, world.b):
+        person = tenant.synced_people()[0]
+        world.ops.user_update(email=person.email, given_name="Renamed")
+
+
+def _refreshes_queued_for_both(world: TwoTenants) -> None:
+    _google_changed_for_both(world)
+    for tenant in (world.a, world.b):
+        refresh_request(
+            organization_id=tenant.organization.pk,
+            kind="user",
+            keys=[tenant.synced_people()[0].email],
+            source="push",
+            now=timezone.now() - timedelta(seconds=5),
+        )
+
+
+def _channels_open_for_b(world: TwoTenants) -> None:
+    opened = push_channels_ensure(
+        integration=Integration.objects.get(organization=world.b.organization)
+    )
+    assert opened == 6
+
+
+def _feed_due_for_a(world: TwoTenants) -> None:
+    RealtimeState.objects.create(
+        organization=world.b.organization,
+        feed_next_poll_at=timezone.now() + timedelta(minutes=5),
+    )
+
+
+# Tasks with ids whose work must be there first: how to make it (for both organizations).
+PREPARE: dict[str, Callable[[TwoTenants], None]] = {
+    "integrations.realtime.refresh_apply": _refreshes_queued_for_both,
+    "integrations.realtime.feed_poll": _google_changed_for_both,
+}
+
+
 # Tasks without ids: how to make work due for A alone. None: the task touches no tenant data.
 SWEEP_WORK: dict[str, Callable[[TwoTenants], None] | None] = {
     "integrations.tasks.sync_schedule_due": _sync_due_for_a,
     "licenses.tasks.seats_grace_release": _seat_grace_over_for_a,
     "usermanagement.tasks.sessions_clear_expired": None,  # sessions belong to no organization
     "support.tasks.history_prune": _history_old_for_a,
+    "integrations.realtime.feed_poll_due": _feed_due_for_a,
+    "integrations.realtime.channels_maintain": _channels_open_for_b,
 }
 
 
@@ -182,7 +226,7 @@ def test_a_task_for_organization_a_leaves_organization_b_unchanged(two_tenants, 
     world = two_tenants
     parameters = task_parameters(task_name)
     kwargs = {name: ARGUMENT_BY_PARAMETER[name](world) for name in parameters}
-    prepare = None if parameters else SWEEP_WORK.get(task_name)
+    prepare = PREPARE.get(task_name) if parameters else SWEEP_WORK.get(task_name)
     if prepare is not None:
         prepare(world)
     a_before = organization_rows(world.a.organization)
