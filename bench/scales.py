@@ -151,7 +151,7 @@ QUICK = {
     "cost": {
         "large": {"users": 5_000, "groups": 250, "members_per_group": 60},
         # 500 people each as at full scale (a poll costs the same whatever the size), fewer
-        "small": {"organizations": 10, "users": 500, "groups": 5, "members_per_group": 20},
+        "small": {"organizations": 5, "users": 500, "groups": 5, "members_per_group": 20},
         "change_pct": 1.0,
         "group_pct": 1.0,
         "signin_pct": 30.0,
