@@ -23,6 +23,7 @@ and the sandbox all read the same settings module (bench.settings) and database.
 
 import contextlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -53,8 +54,13 @@ def free_port() -> int:
     wanted = os.environ.get("BENCH_PORTS", "")
     if wanted:
         low, _, high = wanted.partition("-")
+        ports = list(range(int(low), int(high or low) + 1))
+        # from a random place in the range: two harnesses sharing it (each picks a port a while
+        # before its server binds it) rarely pick the same
+        start = random.randrange(len(ports))
+        ports = ports[start:] + ports[:start]
         for _round in range(2):
-            for port in range(int(low), int(high or low) + 1):
+            for port in ports:
                 if port in _ports_given:
                     continue
                 with socket.socket() as sock:
