@@ -69,7 +69,6 @@ FULL = {
         "during_reconcile": 30,  # of each kind, while a full sync runs
         "burst": 500,
         "burst_seconds": 10,
-        "burst_threads": 8,  # the bench's own threads making the burst's changes
     },
     "cost": {
         # issue 14: one 100,000-person organization; 200 organizations of 500 people
@@ -146,7 +145,6 @@ QUICK = {
         "during_reconcile": 10,
         "burst": 500,
         "burst_seconds": 10,
-        "burst_threads": 8,  # the bench's own threads making the burst's changes
     },
     "cost": {
         "large": {"users": 5_000, "groups": 250, "members_per_group": 60},
@@ -223,7 +221,6 @@ TINY = {  # every piece once, in seconds
         "during_reconcile": 2,
         "burst": 30,
         "burst_seconds": 3,
-        "burst_threads": 2,
     },
     "cost": {
         "large": {"users": 200, "groups": 10, "members_per_group": 10},
