@@ -48,14 +48,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
-import time_machine
-
-from .env import free_port
+from .env import CouldNotMeasure, free_port
 
 PUSH_DRAIN_ROUNDS = 2_000  # of up to 50 notifications each
 
 
+def _time_machine():
+    """time-machine is a benchmark extra (requirements/bench.txt, which `make bench` installs);
+    the harness imports without it, and only a simulated day needs it."""
+    try:
+        import time_machine
+    except ImportError as exc:
+        raise CouldNotMeasure(
+            "the simulated day needs time-machine: pip install -r requirements/bench.txt"
+        ) from exc
+    return time_machine
+
+
 def real_now() -> datetime:
+    try:
+        import time_machine
+    except ImportError:
+        return datetime.now(UTC)  # nothing can be travelling
     if time_machine.escape_hatch.is_travelling():
         return time_machine.escape_hatch.datetime.datetime.now(UTC)
     return datetime.now(UTC)
@@ -130,7 +144,7 @@ class SimDay:
 
         stack = self._stack
         try:
-            self.traveller = stack.enter_context(time_machine.travel(self.start, tick=True))
+            self.traveller = stack.enter_context(_time_machine().travel(self.start, tick=True))
             self._offset_write()
             stack.enter_context(mock.patch.object(_helpers, "utcnow", _real_utcnow))
             stack.enter_context(mock.patch.object(clock, "CACHE_SECONDS", float("inf")))
