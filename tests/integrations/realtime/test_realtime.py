@@ -372,3 +372,12 @@ def test_the_card_and_the_settings_page_show_push_health_and_lag(realtime):
     RealtimeState.objects.update(push_health="degraded")
     page = client.get(reverse("integrations:home")).content.decode()
     assert "notifications stopped arriving; changes still arrive within a couple" in page
+
+
+def test_turned_off_real_time_sync_polls_no_feed_and_opens_no_channel(connected, settings):
+    settings.REALTIME_ENABLED = False
+    assert connected.sync().status == SyncRun.Status.SUCCEEDED
+
+    assert feed.feed_polls_due() == []
+    assert channels.push_channels_ensure(integration=connected.integration) == 0
+    assert sync_interval_effective(integration=connected.integration) == 15
