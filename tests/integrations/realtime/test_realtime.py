@@ -192,9 +192,9 @@ def test_forged_notifications_change_nothing(realtime, forgery):
 
 
 def test_replayed_and_out_of_order_notifications_are_harmless(realtime):
-    channel = PushChannel.objects.filter(kind="users", event="update").first()
+    channel = PushChannel.objects.filter(kind="users", event="add").first()
     person = a_person(realtime)
-    headers = google_headers(channel)
+    headers = {**google_headers(channel), "X-Goog-Resource-State": "add"}
     body = json.dumps({"kind": "admin#directory#user", "id": person.google_id})
     for number in ("7", "5", "7"):
         answer = Client().post(
@@ -382,3 +382,24 @@ def test_turned_off_real_time_sync_polls_no_feed_and_opens_no_channel(connected,
     assert feed.feed_polls_due() == []
     assert channels.push_channels_ensure(integration=connected.integration) == 0
     assert sync_interval_effective(integration=connected.integration) == 15
+
+
+def test_a_person_signing_in_costs_no_call_and_an_admins_change_is_applied_once(realtime):
+    """Google notifies a sign-in as an `update`: Hearth waits for the admin activity that would
+    confirm a change (a sign-in has none) instead of reading the person again."""
+    person = a_person(realtime)
+    update_channel = PushChannel.objects.get(kind="users", event="update", stopped_at=None)
+    realtime.ops.user_record_login(email=person.email)
+    wait_until(
+        lambda: PushChannel.objects.get(pk=update_channel.pk).messages >= 2,
+        what="the sign-in's update notification",
+    )
+    assert not PendingRefresh.objects.exists()
+    assert not incremental_runs(realtime).exists()
+
+    realtime.ops.user_update(email=person.email, given_name="ChangedOnce")
+    wait_until(lambda: User.objects.get(pk=person.pk).first_name == "ChangedOnce")
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    # the users.watch update and the admin activity name one person: one refresh, one read
+    assert incremental_runs(realtime).count() == 1
+    assert incremental_runs(realtime).get().api_calls == 1
