@@ -403,3 +403,22 @@ def test_a_person_signing_in_costs_no_call_and_an_admins_change_is_applied_once(
     # the users.watch update and the admin activity name one person: one refresh, one read
     assert incremental_runs(realtime).count() == 1
     assert incremental_runs(realtime).get().api_calls == 1
+
+
+def test_a_person_deleted_in_google_leaves_their_groups_through_push(realtime):
+    person = (
+        User.objects.filter(organization=realtime.organization, memberships__isnull=False)
+        .exclude(google_is_admin=True)
+        .distinct()
+        .order_by("email")
+        .first()
+    )
+    assert GroupMembership.objects.filter(user=person).exists()
+
+    realtime.ops.user_delete(email=person.email)
+
+    wait_until(lambda: User.objects.get(pk=person.pk).status == User.Status.ARCHIVED)
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    # Google took them out of every group: so does Hearth, without waiting for a full sync
+    assert not GroupMembership.objects.filter(member_google_id=person.google_id).exists()
+    assert full_runs(realtime.organization).count() == 1  # the first sync only
