@@ -204,6 +204,9 @@ GOOGLE_INSTALL_PATIENCE_SECONDS = env.int("GOOGLE_INSTALL_PATIENCE_SECONDS", def
 REALTIME_ENABLED = env.bool("REALTIME_ENABLED", default=True)
 # notifications about one person within this many seconds merge into one refresh
 REALTIME_DEBOUNCE_SECONDS = env.float("REALTIME_DEBOUNCE_SECONDS", default=1.0)
+# a users.watch `update` (also sent when someone signs in) waits for the admin activity that
+# confirms it instead of a users.get each (integrations/realtime/webhook.py)
+REALTIME_UPDATES_WAIT_FOR_ACTIVITY = env.bool("REALTIME_UPDATES_WAIT_FOR_ACTIVITY", default=True)
 # the feed re-reads this far back on every poll: wider than Google's reporting lag
 REALTIME_FEED_OVERLAP_SECONDS = env.int("REALTIME_FEED_OVERLAP_SECONDS", default=20 * 60)
 REALTIME_FEED_INTERVAL_SECONDS = env.int("REALTIME_FEED_INTERVAL_SECONDS", default=60)

@@ -174,7 +174,10 @@ def _poll_interval(state: RealtimeState, idle_polls: int) -> timedelta:
 
 
 def feed_polls_due(*, now=None) -> list[int]:
-    """The organizations whose next poll is due (never polled included)."""
+    """The organizations whose next poll is due (never polled included); none while real-time
+    sync is turned off (REALTIME_ENABLED)."""
+    if not settings.REALTIME_ENABLED:
+        return []
     now = now or timezone.now()
     active = Integration.objects.filter(
         state__in=[Integration.State.ACTIVE, Integration.State.ERROR]

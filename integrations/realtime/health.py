@@ -87,6 +87,7 @@ def push_judge(*, organization_id: int, now) -> None:
 
 def change_applied(*, organization_id: int, since, now) -> None:
     """A refresh applied changes received at (or made by Google at) `since`."""
+    _state(organization_id)  # the first refresh may come before any other real-time record
     RealtimeState.objects.filter(organization_id=organization_id).update(
         last_change_applied_at=now, lag_seconds=max(0.0, (now - since).total_seconds())
     )

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
 from django.db.models import F
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, Lower
 from django.utils import timezone
+
+from usermanagement.models import User
 
 from ..models import PendingRefresh, SyncRun
 from .refresh import LockBusy, refresh_apply, refresh_more_due
@@ -36,6 +38,8 @@ def refresh_request(
     now = now or timezone.now()
     due_at = now + timedelta(seconds=settings.REALTIME_DEBOUNCE_SECONDS)
     keys = {key.strip().lower() for key in keys if key and len(key) <= MAX_KEY_LENGTH}
+    if kind == PendingRefresh.Kind.USER:
+        keys = _google_ids(organization_id, keys)
     for key in sorted(keys):
         updated = PendingRefresh.objects.filter(
             organization_id=organization_id, kind=kind, key=key
@@ -71,6 +75,22 @@ def refresh_request(
             )
         )
     return len(keys)
+
+
+def _google_ids(organization_id: int, keys: set[str]) -> set[str]:
+    """People named by address are queued by their Google id where Hearth knows it, so that a
+    notification naming someone by id and an activity naming them by address merge."""
+    emails = {key for key in keys if "@" in key}
+    if not emails:
+        return keys
+    known = dict(
+        User.objects.filter(organization_id=organization_id, google_id__isnull=False)
+        .exclude(status=User.Status.ARCHIVED)
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .values_list("email_lower", "google_id")
+    )
+    return {known.get(key, key) for key in keys}
 
 
 @shared_task(name="integrations.realtime.refresh_apply", acks_late=True, ignore_result=True)

@@ -5,7 +5,8 @@ the organization's lock — so the same identity rules, records and safety apply
 Never dropped: while another run (a reconcile, Sync All Users) holds the lock, nothing is
 taken from the queue; the caller tries again shortly and the minute's upkeep re-sends
 anything left. A row leaves the queue only when the run that read it succeeded (or held its
-removals for review) and no newer notification about it arrived meanwhile.
+removals for review) and no newer notification about it arrived meanwhile. A run that changed
+nothing is not kept.
 """
 
 from collections.abc import Callable
@@ -76,6 +77,10 @@ def refresh_apply(*, organization_id: int, now=None, on_busy: Callable | None = 
     PendingRefresh.objects.filter(applied).delete()
     since = min(row["event_at"] or row["first_received_at"] for row in due)
     health.change_applied(organization_id=organization_id, since=since, now=timezone.now())
+    if done.status == SyncRun.Status.SUCCEEDED and not done.counts:
+        # Nothing changed (most notifications are people signing in, which Google notifies as
+        # updates): no run in the history for it — thousands a day at a large organization.
+        done.delete()
     return done
 
 

@@ -7,12 +7,20 @@ notification names. The body is never trusted: a users notification only names t
 (kind, id, etag, primary email), whom the refresh reads again with users.get. Replays,
 duplicates and message numbers out of order are harmless: a refresh reads Google's current
 state, and bursts about one person merge in the queue.
+
+An `update` notification is not refreshed on its own (REALTIME_UPDATES_WAIT_FOR_ACTIVITY):
+Google also notifies a person signing in as an update, and a users.get per sign-in would spend
+more of the quota than the full syncs real-time sync replaces. An admin's change to a person is
+also an admin activity, which the activities channel posts at once (and the feed reads): that
+refreshes the person. An update no activity confirms (a sign-in) is read by the daily
+reconcile. `add`, `delete`, `undelete` and `makeAdmin` are refreshed at once.
 """
 
 import hmac
 import json
 
 import structlog
+from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.http import HttpRequest, HttpResponse
@@ -115,13 +123,14 @@ def push_notification(request: HttpRequest) -> HttpResponse:
             return HttpResponse(
                 "The notification names no user.", status=400, content_type="text/plain"
             )
-        refresh_request(
-            organization_id=channel.organization_id,
-            kind="user",
-            keys=[key],
-            source="push",
-            now=now,
-        )
+        if not (state == "update" and settings.REALTIME_UPDATES_WAIT_FOR_ACTIVITY):
+            refresh_request(
+                organization_id=channel.organization_id,
+                kind="user",
+                keys=[key],
+                source="push",
+                now=now,
+            )
         health.push_received(organization_id=channel.organization_id, now=now)
     else:
         targets = feed.activity_targets(body) if body is not None else None

@@ -925,6 +925,24 @@ class GroupSync:
                 applied=applied,
             )
 
+    def memberships_of(self, google_ids: Iterable[str]) -> list[MembershipRemoval]:
+        """Every membership of these people (deleted in Google, which takes them out of all their
+        groups), except those an admin kept in a review: a one-person run lists no group."""
+        rows = (
+            GroupMembership.objects.filter(
+                organization=self.organization,
+                member_type=GroupMembership.MemberType.USER,
+                member_google_id__in=list(google_ids),
+                kept_since__isnull=True,
+            )
+            .values_list("pk", "member_google_id", "role", "group__email")
+            .order_by("pk")
+        )
+        return [
+            MembershipRemoval(pk, RemoteMember(google_id, "user", "", role), group_email)
+            for pk, google_id, role, group_email in rows
+        ]
+
     # --- members -------------------------------------------------------------------------------
     def people_lookup(self, google_ids: Iterable[str]) -> None:
         """Know the pks of these Google ids (the people a batch of member lists names)."""

@@ -394,13 +394,17 @@ def sync_targeted(
             groups.load()
             for group_key in group_keys:
                 _group_refresh(client, groups, plan, group_key)
+        # Google takes a deleted person out of every group; no group listing says so here
+        deleted = {r.local.google_id for r in plan.people if r.transition.kind == planning.ARCHIVE}
+        listed = {m.pk for m in plan.memberships}
+        plan.memberships += [m for m in groups.memberships_of(deleted) if m.pk not in listed]
         verdict = removals_judge(plan=plan, integration=integration)
         removals_settle(
             plan=plan,
             verdict=verdict,
             run=run,
             users=users if user_keys else None,
-            groups=groups if group_keys else None,
+            groups=groups if group_keys or plan.memberships else None,
         )
         if user_keys:
             users.kept_record(kept)

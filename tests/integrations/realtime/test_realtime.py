@@ -192,9 +192,9 @@ def test_forged_notifications_change_nothing(realtime, forgery):
 
 
 def test_replayed_and_out_of_order_notifications_are_harmless(realtime):
-    channel = PushChannel.objects.filter(kind="users", event="update").first()
+    channel = PushChannel.objects.filter(kind="users", event="add").first()
     person = a_person(realtime)
-    headers = google_headers(channel)
+    headers = {**google_headers(channel), "X-Goog-Resource-State": "add"}
     body = json.dumps({"kind": "admin#directory#user", "id": person.google_id})
     for number in ("7", "5", "7"):
         answer = Client().post(
@@ -205,9 +205,10 @@ def test_replayed_and_out_of_order_notifications_are_harmless(realtime):
         )
         assert answer.status_code == 200
     assert PushChannel.objects.get(pk=channel.pk).last_message_number == 7
-    # each read Google's current state: nothing had changed, nothing was written
-    for run in SyncRun.objects.filter(mode=SyncRun.Mode.INCREMENTAL):
-        assert (run.status, run.counts) == (SyncRun.Status.SUCCEEDED, {})
+    # each read Google's current state: nothing had changed, nothing was written, and a
+    # refresh that changed nothing leaves no run in the history
+    assert not SyncRun.objects.filter(mode=SyncRun.Mode.INCREMENTAL).exists()
+    assert RealtimeState.objects.get().last_change_applied_at is not None
 
 
 def test_renewal_under_time_travel_leaves_no_gap_and_stops_the_old_channel(realtime):
@@ -321,7 +322,7 @@ def test_google_deleting_30_percent_through_push_and_feed_is_held_for_review(rea
     doomed = people[: round(len(people) * 0.3) + 1]
     for person in doomed[: len(doomed) // 2]:  # these through push, one notification each
         realtime.ops.user_delete(email=person.email)
-    realtime.sandbox.wait_push_idle()
+    realtime.sandbox.wait_push_idle(timeout=60)  # each delivery applies its refresh
     queue_drained(realtime)
     realtime.ops.faults_set(domain=DOMAIN, drop_push=True)
     for person in doomed[len(doomed) // 2 :]:  # these through the feed
@@ -372,3 +373,52 @@ def test_the_card_and_the_settings_page_show_push_health_and_lag(realtime):
     RealtimeState.objects.update(push_health="degraded")
     page = client.get(reverse("integrations:home")).content.decode()
     assert "notifications stopped arriving; changes still arrive within a couple" in page
+
+
+def test_turned_off_real_time_sync_polls_no_feed_and_opens_no_channel(connected, settings):
+    settings.REALTIME_ENABLED = False
+    assert connected.sync().status == SyncRun.Status.SUCCEEDED
+
+    assert feed.feed_polls_due() == []
+    assert channels.push_channels_ensure(integration=connected.integration) == 0
+    assert sync_interval_effective(integration=connected.integration) == 15
+
+
+def test_a_person_signing_in_costs_no_call_and_an_admins_change_is_applied_once(realtime):
+    """Google notifies a sign-in as an `update`: Hearth waits for the admin activity that would
+    confirm a change (a sign-in has none) instead of reading the person again."""
+    person = a_person(realtime)
+    update_channel = PushChannel.objects.get(kind="users", event="update", stopped_at=None)
+    realtime.ops.user_record_login(email=person.email)
+    wait_until(
+        lambda: PushChannel.objects.get(pk=update_channel.pk).messages >= 2,
+        what="the sign-in's update notification",
+    )
+    assert not PendingRefresh.objects.exists()
+    assert not incremental_runs(realtime).exists()
+
+    realtime.ops.user_update(email=person.email, given_name="ChangedOnce")
+    wait_until(lambda: User.objects.get(pk=person.pk).first_name == "ChangedOnce")
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    # the users.watch update and the admin activity name one person: one refresh, one read
+    assert incremental_runs(realtime).count() == 1
+    assert incremental_runs(realtime).get().api_calls == 1
+
+
+def test_a_person_deleted_in_google_leaves_their_groups_through_push(realtime):
+    person = (
+        User.objects.filter(organization=realtime.organization, memberships__isnull=False)
+        .exclude(google_is_admin=True)
+        .distinct()
+        .order_by("email")
+        .first()
+    )
+    assert GroupMembership.objects.filter(user=person).exists()
+
+    realtime.ops.user_delete(email=person.email)
+
+    wait_until(lambda: User.objects.get(pk=person.pk).status == User.Status.ARCHIVED)
+    wait_until(lambda: settled(realtime), what="the refreshes")
+    # Google took them out of every group: so does Hearth, without waiting for a full sync
+    assert not GroupMembership.objects.filter(member_google_id=person.google_id).exists()
+    assert full_runs(realtime.organization).count() == 1  # the first sync only
