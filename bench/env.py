@@ -23,6 +23,7 @@ and the sandbox all read the same settings module (bench.settings) and database.
 
 import contextlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -48,9 +49,36 @@ class CouldNotMeasure(RuntimeError):
 
 
 def free_port() -> int:
+    """A free local port: from BENCH_PORTS ("8300-8399") when set — a harness sharing the
+    machine with other work keeps to the ports it was given — else any the kernel hands out."""
+    wanted = os.environ.get("BENCH_PORTS", "")
+    if wanted:
+        low, _, high = wanted.partition("-")
+        ports = list(range(int(low), int(high or low) + 1))
+        # from a random place in the range: two harnesses sharing it (each picks a port a while
+        # before its server binds it) rarely pick the same
+        start = random.randrange(len(ports))
+        ports = ports[start:] + ports[:start]
+        for _round in range(2):
+            for port in ports:
+                if port in _ports_given:
+                    continue
+                with socket.socket() as sock:
+                    try:
+                        sock.bind(("127.0.0.1", port))
+                    except OSError:
+                        continue
+                _ports_given.add(port)
+                return port
+            _ports_given.clear()  # every port was handed out once: those free now are free
+        raise CouldNotMeasure(f"no free port in BENCH_PORTS={wanted}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# ports handed out by this process (a port given to a server not yet listening is still free)
+_ports_given: set[int] = set()
 
 
 def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen | None = None) -> None:
@@ -112,15 +140,43 @@ class SandboxLog:
 
     def since_mark(self) -> Counter:
         counts: Counter = Counter()
+        for _path, status in self.requests_since_mark():
+            counts[status] += 1
+        return counts
+
+    def requests_since_mark(self) -> list[tuple[str, str]]:
+        """(path with its query, HTTP status) of every API call since the mark, in order."""
         if not self.path.exists():
-            return counts
+            return []
         with open(self.path, "rb") as fh:
             fh.seek(self.offset)
-            for line in fh.read().decode(errors="replace").splitlines():
-                match = REQUEST_LINE.search(line)
-                if match:
-                    counts[match.group(2)] += 1
-        return counts
+            lines = fh.read().decode(errors="replace").splitlines()
+        return [m.group(1, 2) for m in map(REQUEST_LINE.search, lines) if m]
+
+
+def call_kind(path: str) -> str:
+    """The API method a sandbox request path names ("users.list", "members.list", ...)."""
+    path = path.split("?", 1)[0]
+    if path.startswith("/admin/reports/v1/activity/"):
+        return "activities.watch" if path.endswith("/watch") else "activities.list"
+    if path.endswith("/channels/stop"):
+        return "channels.stop"
+    parts = path.removeprefix("/admin/directory/v1/").split("/")
+    if parts[0] == "users":
+        if len(parts) == 1:
+            return "users.list"
+        return "users.watch" if parts[1] == "watch" else "users.get"
+    if parts[0] == "groups":
+        if len(parts) == 1:
+            return "groups.list"
+        if len(parts) == 2:
+            return "groups.get"
+        if parts[2] == "hasMember":
+            return "members.hasMember"
+        return "members.list" if len(parts) == 3 else "members.get"
+    if parts[0] == "customers":
+        return "customers.get"
+    return parts[0] or "other"
 
 
 class BenchEnv:
@@ -311,14 +367,18 @@ class BenchEnv:
         self.processes.append(process)
         return process
 
-    def sandbox_start(self) -> None:
+    def sandbox_start(self, *, fresh_clock: bool = False) -> None:
+        """`fresh_clock`: the server reads the sandbox clock's offset on every call instead of
+        once a second (bench/sandbox_server.py) — for a scenario that travels in time in steps
+        shorter than a second of real time."""
         if self.sandbox is not None:
             return
+        argv = ["sandbox", "serve", "--port", str(self.sandbox_port), "--logins-every", "0"]
         self.sandbox = self.spawn(
             "sandbox",
-            self.manage(
-                "sandbox", "serve", "--port", str(self.sandbox_port), "--logins-every", "0"
-            ),
+            [sys.executable, "-m", "bench.sandbox_server", *argv]
+            if fresh_clock
+            else self.manage(*argv),
             # INFO: Django's server logs every request with its status (the API call count);
             # a fatal signal leaves a traceback in the log
             extra_env={"LOG_LEVEL": "INFO", "PYTHONFAULTHANDLER": "1"},
@@ -402,9 +462,10 @@ class BenchEnv:
         self._wait_for_log([beat], "beat: Starting", what="celery beat")
         return beat
 
-    def gunicorn_start(self, *, workers: int) -> subprocess.Popen:
-        """The web server as the Procfile runs it; its base URL is `.url`."""
-        port = free_port()
+    def gunicorn_start(self, *, workers: int, port: int | None = None) -> subprocess.Popen:
+        """The web server as the Procfile runs it; its base URL is `.url`. `port`: one chosen
+        beforehand (the processes started before it need its URL as SITE_URL)."""
+        port = port or free_port()
         web = self.spawn(
             "gunicorn",
             [

@@ -55,6 +55,32 @@ FULL = {
         "observe_intervals": 3,
         **GOOGLE,
     },
+    "propagation": {
+        # the web, workers, beat and sandbox as separate processes; Google's limits
+        "users": 20_000,
+        "groups": 1_000,
+        "members_per_group": 20,
+        **GOOGLE,
+        "reports_lag_seconds": 10,  # sandbox faults --reports-lag-seconds: part of the target
+        "workers": 2,
+        "web_workers": 3,
+        "changes": 100,  # renames, and as many members added, over the window
+        "window_seconds": 600,
+        "during_reconcile": 30,  # of each kind, while a full sync runs
+        "burst": 500,
+        "burst_seconds": 10,
+    },
+    "cost": {
+        # issue 14: one 100,000-person organization; 200 organizations of 500 people
+        "large": {"users": 100_000, "groups": 5_000, "members_per_group": 60},
+        "small": {"organizations": 200, "users": 500, "groups": 5, "members_per_group": 20},
+        "change_pct": 1.0,  # people renamed over the day
+        "group_pct": 1.0,  # groups with a member added over the day
+        "signin_pct": 30.0,  # people signing in over the day
+        # today's schedule: every 8th scheduled full sync real, the others fetch-only
+        # (bench/scenarios/cost.py says why)
+        "baseline_real_every": 8,
+    },
 }
 
 QUICK = {
@@ -105,6 +131,29 @@ QUICK = {
         "interval_minutes": 1,
         "observe_intervals": 3,
         **GOOGLE,
+    },
+    "propagation": {
+        "users": 5_000,
+        "groups": 250,
+        "members_per_group": 20,
+        **GOOGLE,
+        "reports_lag_seconds": 10,
+        "workers": 2,
+        "web_workers": 2,
+        "changes": 20,
+        "window_seconds": 120,
+        "during_reconcile": 10,
+        "burst": 500,
+        "burst_seconds": 10,
+    },
+    "cost": {
+        "large": {"users": 5_000, "groups": 250, "members_per_group": 60},
+        # 500 people each as at full scale (a poll costs the same whatever the size), fewer
+        "small": {"organizations": 5, "users": 500, "groups": 5, "members_per_group": 20},
+        "change_pct": 1.0,
+        "group_pct": 1.0,
+        "signin_pct": 30.0,
+        "baseline_real_every": 4,
     },
 }
 
@@ -157,6 +206,29 @@ TINY = {  # every piece once, in seconds
         "observe_intervals": 1.5,
         **GOOGLE,
         "latency_ms": 20,
+    },
+    "propagation": {
+        "users": 300,
+        "groups": 15,
+        "members_per_group": 5,
+        **GOOGLE,
+        "latency_ms": 20,
+        "reports_lag_seconds": 5,
+        "workers": 2,
+        "web_workers": 2,
+        "changes": 3,
+        "window_seconds": 10,
+        "during_reconcile": 2,
+        "burst": 30,
+        "burst_seconds": 3,
+    },
+    "cost": {
+        "large": {"users": 200, "groups": 10, "members_per_group": 10},
+        "small": {"organizations": 3, "users": 50, "groups": 2, "members_per_group": 5},
+        "change_pct": 1.0,
+        "group_pct": 1.0,
+        "signin_pct": 30.0,
+        "baseline_real_every": 4,
     },
 }
 

@@ -6,6 +6,7 @@
 """
 
 from . import (
+    cost,
     faults,
     full_sync,
     google_like,
@@ -15,6 +16,7 @@ from . import (
     million,
     naive,
     people_list,
+    propagation,
     resync,
     sandbox_page,
 )
@@ -30,6 +32,8 @@ ALL = [
     faults,
     naive,
     many_orgs,
+    propagation,
+    cost,
 ]
 SCALE_ONLY = [million]
 BY_KEY = {module.KEY: module for module in ALL + SCALE_ONLY}
