@@ -51,6 +51,7 @@ bench: venv
 
 ## make bench-quick — every benchmark scenario at reduced scale
 bench-quick: venv
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	$(BIN)/python -m bench --quick
 
 ## make bench-scale — a million people synced, re-synced and listed (up to two hours)

@@ -29,7 +29,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
         task="integrations.realtime.feed_poll_due",
         every_seconds=60,
         description="Send a poll of Google's admin activities for each active organization "
-        "whose poll is due (every minute; backing off to 5 minutes when idle and push works).",
+        "whose poll is due (every minute; backing off to 15 minutes when idle and push works).",
     ),
     PeriodicTask(
         name="Real-time sync: push channels and lost refreshes",

@@ -210,7 +210,7 @@ REALTIME_UPDATES_WAIT_FOR_ACTIVITY = env.bool("REALTIME_UPDATES_WAIT_FOR_ACTIVIT
 # the feed re-reads this far back on every poll: wider than Google's reporting lag
 REALTIME_FEED_OVERLAP_SECONDS = env.int("REALTIME_FEED_OVERLAP_SECONDS", default=20 * 60)
 REALTIME_FEED_INTERVAL_SECONDS = env.int("REALTIME_FEED_INTERVAL_SECONDS", default=60)
-REALTIME_FEED_MAX_INTERVAL_SECONDS = env.int("REALTIME_FEED_MAX_INTERVAL_SECONDS", default=5 * 60)
+REALTIME_FEED_MAX_INTERVAL_SECONDS = env.int("REALTIME_FEED_MAX_INTERVAL_SECONDS", default=15 * 60)
 # a user change the feed shows that no notification followed within this long: push degraded
 REALTIME_PUSH_GRACE_SECONDS = env.int("REALTIME_PUSH_GRACE_SECONDS", default=120)
 # How long a sync run's hold on its organization's lock lasts without renewal; a run whose

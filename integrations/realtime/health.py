@@ -39,17 +39,20 @@ def _set_health(organization_id: int, health: str, reason: str, now) -> bool:
     return bool(changed)
 
 
-def push_received(*, organization_id: int, now) -> None:
-    """A notification about a change arrived: push works."""
+def push_received(*, organization_id: int, now, change: bool = True) -> None:
+    """A notification arrived: push works. `change`: it named a change to apply (not an update
+    waiting for its admin activity, most of which are people signing in)."""
     _state(organization_id)
-    soon = now + timedelta(seconds=settings.REALTIME_FEED_INTERVAL_SECONDS)
-    RealtimeState.objects.filter(organization_id=organization_id).update(
-        push_received_at=now,
-        last_change_received_at=now,
-        # something is happening: the feed, which confirms what push says, stops backing off
-        feed_idle_polls=0,
-        feed_next_poll_at=Least(Coalesce(F("feed_next_poll_at"), soon), soon),
-    )
+    fields = {"push_received_at": now}
+    if change:
+        soon = now + timedelta(seconds=settings.REALTIME_FEED_INTERVAL_SECONDS)
+        fields.update(
+            last_change_received_at=now,
+            # something is happening: the feed, which confirms what push says, stops backing off
+            feed_idle_polls=0,
+            feed_next_poll_at=Least(Coalesce(F("feed_next_poll_at"), soon), soon),
+        )
+    RealtimeState.objects.filter(organization_id=organization_id).update(**fields)
     RealtimeState.objects.filter(
         organization_id=organization_id, push_expected_since__lte=now
     ).update(push_expected_since=None)

@@ -21,7 +21,7 @@ from .refresh import LockBusy, refresh_apply, refresh_more_due
 
 MAX_KEY_LENGTH = 254
 # while another run holds the lock, a refresh looks again this often
-BUSY_RETRY_SECONDS = 2
+BUSY_RETRY_SECONDS = 1
 
 
 def refresh_request(

@@ -123,7 +123,8 @@ def push_notification(request: HttpRequest) -> HttpResponse:
             return HttpResponse(
                 "The notification names no user.", status=400, content_type="text/plain"
             )
-        if not (state == "update" and settings.REALTIME_UPDATES_WAIT_FOR_ACTIVITY):
+        change = not (state == "update" and settings.REALTIME_UPDATES_WAIT_FOR_ACTIVITY)
+        if change:
             refresh_request(
                 organization_id=channel.organization_id,
                 kind="user",
@@ -131,7 +132,7 @@ def push_notification(request: HttpRequest) -> HttpResponse:
                 source="push",
                 now=now,
             )
-        health.push_received(organization_id=channel.organization_id, now=now)
+        health.push_received(organization_id=channel.organization_id, now=now, change=change)
     else:
         targets = feed.activity_targets(body) if body is not None else None
         if targets is None:
