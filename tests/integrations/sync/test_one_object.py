@@ -65,6 +65,11 @@ def test_a_suspended_person_is_deactivated_and_a_deleted_one_archived(synced):
     )
     synced.ops.user_suspend(email=suspended.email)
     synced.ops.user_delete(email=deleted.email)
+    groups_of_deleted = GroupMembership.objects.filter(member_google_id=deleted.google_id).count()
+    groups_of_suspended = GroupMembership.objects.filter(
+        member_google_id=suspended.google_id
+    ).count()
+    assert groups_of_deleted
 
     sync_user(run=_run(synced), user_key=suspended.google_id)
     run = sync_user(run=_run(synced), user_key=deleted.google_id)
@@ -73,7 +78,14 @@ def test_a_suspended_person_is_deactivated_and_a_deleted_one_archived(synced):
     deleted.refresh_from_db()
     assert suspended.status == User.Status.DEACTIVATED
     assert deleted.status == User.Status.ARCHIVED
-    assert run.counts == {"archive": 1, "seat_release": 1}  # an archived person's seat frees
+    # an archived person's seat frees; Google took them out of their groups, and so does Hearth
+    # (a suspended person stays in theirs, as in Google)
+    assert run.counts == {"archive": 1, "seat_release": 1, "member_remove": groups_of_deleted}
+    assert not GroupMembership.objects.filter(member_google_id=deleted.google_id).exists()
+    assert (
+        GroupMembership.objects.filter(member_google_id=suspended.google_id).count()
+        == groups_of_suspended
+    )
 
 
 def test_a_new_group_comes_with_its_members(synced):
