@@ -134,6 +134,17 @@ def not_measured(name: str, target: Target | None, why: str) -> dict:
     }
 
 
+def timed_pass_row(label: str, summary: dict, calls: int) -> tuple[str, str, str]:
+    """A report row for a timed pass: its median time and Google calls, and the CPU seconds of
+    the syncing process and of the sandbox beside them."""
+    return (
+        label,
+        f"{summary['seconds_median']:.1f} s, {calls:,} calls",
+        f"CPU {summary['cpu_seconds_median']:.1f} s; sandbox CPU "
+        f"{summary['sandbox_cpu_seconds_median']:.1f} s",
+    )
+
+
 def describe(figures: dict, name: str, *, unit: str = "") -> str:
     """'1.09 (1.02-1.15, 3 pairs)' for the table."""
     value = figures.get(f"ratio_{name}")

@@ -101,18 +101,8 @@ def table(f: dict) -> list[tuple[str, str, str]]:
             f"{f['users']:,} users / {f['groups']:,} groups / {f['memberships']:,} members",
             "",
         ),
-        (
-            "Hearth first full sync (median)",
-            f"{sync['seconds_median']:.1f} s, {f['api_calls_first_sync']:,} calls",
-            f"CPU {sync['cpu_seconds_median']:.1f} s; sandbox CPU "
-            f"{sync['sandbox_cpu_seconds_median']:.1f} s",
-        ),
-        (
-            "fetch-only pass (median)",
-            f"{fetch['seconds_median']:.1f} s, {f['api_calls_fetch_only']:,} calls",
-            f"CPU {fetch['cpu_seconds_median']:.1f} s; sandbox CPU "
-            f"{fetch['sandbox_cpu_seconds_median']:.1f} s",
-        ),
+        method.timed_pass_row("Hearth first full sync (median)", sync, f["api_calls_first_sync"]),
+        method.timed_pass_row("fetch-only pass (median)", fetch, f["api_calls_fetch_only"]),
         (
             "ratio first sync / fetch-only",
             method.describe(f, "first_sync_to_fetch_only"),

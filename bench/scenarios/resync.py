@@ -67,18 +67,8 @@ def run(ctx) -> dict:
 def table(f: dict) -> list[tuple[str, str, str]]:
     sync, fetch = f["resync"], f["fetch_only"]
     return [
-        (
-            "re-sync (median)",
-            f"{sync['seconds_median']:.1f} s, {f['api_calls_resync']:,} calls",
-            f"CPU {sync['cpu_seconds_median']:.1f} s; sandbox CPU "
-            f"{sync['sandbox_cpu_seconds_median']:.1f} s",
-        ),
-        (
-            "fetch-only pass (median)",
-            f"{fetch['seconds_median']:.1f} s, {f['api_calls_fetch_only']:,} calls",
-            f"CPU {fetch['cpu_seconds_median']:.1f} s; sandbox CPU "
-            f"{fetch['sandbox_cpu_seconds_median']:.1f} s",
-        ),
+        method.timed_pass_row("re-sync (median)", sync, f["api_calls_resync"]),
+        method.timed_pass_row("fetch-only pass (median)", fetch, f["api_calls_fetch_only"]),
         (
             "ratio re-sync / fetch-only",
             method.describe(f, "resync_to_fetch_only"),
