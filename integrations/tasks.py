@@ -120,7 +120,7 @@ def sync_last_counted_at(*, organization_id: int):
     )
 
 
-def sync_next_at(*, integration: Integration, now=None):
+def sync_next_at(*, integration: Integration, now=None, interval_minutes: int | None = None):
     """When the schedule will next start a full sync of this integration's organization (at the
     first minute tick from then on), or None when it does not sync. Pages show it.
 
@@ -132,7 +132,9 @@ def sync_next_at(*, integration: Integration, now=None):
     last = sync_last_counted_at(organization_id=integration.organization_id)
     if last is None:
         return now
-    return max(now, last + timedelta(minutes=sync_interval_effective(integration=integration)))
+    if interval_minutes is None:
+        interval_minutes = sync_interval_effective(integration=integration)
+    return max(now, last + timedelta(minutes=interval_minutes))
 
 
 def sync_interval_effective(*, integration: Integration, now=None) -> int:

@@ -160,6 +160,8 @@ def home(request):
             scoped(SyncRun, request.organization).exclude(mode=SyncRun.Mode.DRY_RUN).first()
         )
     kept = error_kept(integration)
+    # the schedule as it is now (one real-time health query for the interval and the next run)
+    interval = sync_interval_effective(integration=integration)
     return render(
         request,
         "integrations/home.html",
@@ -173,8 +175,12 @@ def home(request):
             # a failed setup check stays in the wizard: the card shows it where setup goes on
             "setup_error": kept if setup_error_shown(integration) else None,
             "latest_run": latest_run,
-            "next_sync_at": sync_next_at(integration=integration) if integration.pk else None,
-            "sync_interval": sync_interval_effective(integration=integration),
+            "next_sync_at": (
+                sync_next_at(integration=integration, interval_minutes=interval)
+                if integration.pk
+                else None
+            ),
+            "sync_interval": interval,
             "realtime": realtime_health(organization_id=request.organization.pk),
             "held_count": _held_count(request.organization) if integration.state in RUNNING else 0,
             "help_url": settings.HELP_ARTICLE_URL,

@@ -103,6 +103,7 @@ def settings_page(request, **forms):
         active_people=scoped(User, organization).filter(status=User.Status.ACTIVE).count()
     )
     kept = kept_against_google(organization=organization)
+    interval = sync_interval_effective(integration=integration)
     return render(
         request,
         "integrations/settings/page.html",
@@ -111,8 +112,8 @@ def settings_page(request, **forms):
             "error": error_kept(integration),
             "api_access_url": api_access_url(organization, integration),
             "allowed_at": integration_services.sync_all_users_allowed_at(organization=organization),
-            "next_sync_at": sync_next_at(integration=integration),
-            "sync_interval": sync_interval_effective(integration=integration),
+            "next_sync_at": sync_next_at(integration=integration, interval_minutes=interval),
+            "sync_interval": interval,
             "realtime": realtime_health(organization_id=organization.pk),
             "now_at": timezone.now(),
             "live_run": live,
