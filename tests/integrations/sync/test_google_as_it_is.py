@@ -5,6 +5,7 @@ secondary domains and domain aliases."""
 import pytest
 from django.db import connection
 
+from googlesandbox.models import AccessToken
 from integrations.google.client import GoogleClient
 from integrations.models import SyncChange, SyncRun
 from organizations.models import ConnectedDomain
@@ -134,3 +135,20 @@ def test_secondary_domains_and_aliases_sync_like_the_primary_one(connected):
     assert claimed[D] == "primary"
     assert claimed[secondary.pop()] == "secondary"
     assert "alias" in claimed.values()
+
+
+def test_runs_of_one_sync_account_share_its_token_until_google_stops_honouring_it(connected):
+    """A token serves every run for its hour, as Google means it to: a real-time refresh is one
+    users.get, not a token request and a users.get. Removing Hearth from the Marketplace
+    voids the token at Google; the next run fails as before, and works again once reinstalled."""
+    for _ in range(3):
+        assert connected.sync().status == SyncRun.Status.SUCCEEDED
+    assert AccessToken.objects.filter(subject_email=f"admin@{D}").count() == 1
+
+    connected.ops.uninstall(domain=D)
+    failed = connected.sync()
+    assert failed.status == SyncRun.Status.FAILED
+    assert failed.error_class == "NotInstalled", failed.error_class
+
+    connected.ops.install(domain=D, delay_seconds=0)
+    assert connected.sync().status == SyncRun.Status.SUCCEEDED
