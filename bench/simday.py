@@ -243,19 +243,11 @@ class SimDay:
     def push_drain(self) -> None:
         from googlesandbox.push import push_drain_once
 
-        session = self._session()
         for _ in range(PUSH_DRAIN_ROUNDS):
-            handled = push_drain_once(session)
+            handled = push_drain_once()
             self.pushes_delivered += handled
             if not handled:
                 return
-
-    def _session(self):
-        if not hasattr(self, "_http"):
-            import requests
-
-            self._http = requests.Session()
-        return self._http
 
     # --- the day -------------------------------------------------------------------------------
 

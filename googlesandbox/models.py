@@ -382,7 +382,6 @@ class PushChannel(models.Model):
     address = models.CharField(max_length=1000)
     event = models.CharField(max_length=60, blank=True)
     expires_at = models.DateTimeField()
-    message_count = models.PositiveIntegerField(default=0)
     stopped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
@@ -398,7 +397,6 @@ class PushOutbox(models.Model):
 
     channel = models.ForeignKey(PushChannel, on_delete=models.CASCADE, related_name="outbox")
     state = models.CharField(max_length=60)  # sync, a users.watch event, or an activity name
-    message_number = models.PositiveIntegerField()
     body = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -418,4 +416,4 @@ class PushOutbox(models.Model):
         ]
 
     def __str__(self):
-        return f"push {self.message_number} on channel {self.channel_id}"
+        return f"push {self.state} on channel {self.channel_id}"

@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from .. import clock
 from ..models import Activity, DirUser, Domain, Faults, PushChannel, PushOutbox
@@ -38,22 +38,17 @@ def push_dropped(domain: Domain) -> bool:
 
 
 def _enqueue(channel: PushChannel, state: str, body: str) -> PushOutbox:
-    PushChannel.objects.filter(pk=channel.pk).update(message_count=F("message_count") + 1)
-    channel.refresh_from_db(fields=["message_count"])
+    """An outbox row; its message number is given at delivery (googlesandbox.push), so that
+    concurrent changes of one domain never wait on a shared counter."""
     now = datetime.now(UTC)  # delivery runs on real time (the drainer's)
     return PushOutbox.objects.create(
-        channel=channel,
-        state=state,
-        message_number=channel.message_count,
-        body=body,
-        next_attempt_at=now,
-        created_at=now,
+        channel=channel, state=state, body=body, next_attempt_at=now, created_at=now
     )
 
 
 def _live_channels(domain: Domain, resource: str, **filters) -> list[PushChannel]:
     return list(
-        PushChannel.objects.select_for_update().filter(
+        PushChannel.objects.filter(
             domain=domain,
             resource=resource,
             stopped_at__isnull=True,

@@ -186,6 +186,10 @@ class PushReceiver:
     received: list = field(default_factory=list)
     # status codes to answer, in order; 200 once exhausted
     answers: list = field(default_factory=list)
+    # how long each answer takes; and the most requests that were ever waiting for one at once
+    delay_seconds: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedPush]:
         deadline = time.monotonic() + timeout
@@ -206,6 +210,11 @@ def push_receiver():
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             with lock:
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
+            time.sleep(state.delay_seconds)
+            with lock:
+                state.in_flight -= 1
                 status = state.answers.pop(0) if state.answers else 200
                 if status < 300:
                     state.received.append(ReceivedPush(dict(self.headers.items()), body))

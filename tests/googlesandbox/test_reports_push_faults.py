@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from googleapiclient.errors import HttpError
 
-from googlesandbox.models import PushOutbox
+from googlesandbox.models import DirUser, PushOutbox
 
 ADMIN = "admin@acme.example"
 
@@ -86,6 +86,25 @@ def _watch(directory, receiver, event, **body):
     ).execute()
 
 
+def test_notifications_are_sent_without_waiting_for_the_previous_answer(
+    google_sandbox, push_receiver
+):
+    """Google does not deliver one notification at a time: a burst must not queue behind a
+    webhook's answers (one at a time, 1,000 took 40 s to reach a webhook answering in 40 ms)."""
+    google_sandbox.seed(users=8)
+    directory = google_sandbox.directory(ADMIN)
+    _watch(directory, push_receiver, "update", params={"ttl": "3600"})
+    push_receiver.wait_for(1)
+    push_receiver.delay_seconds = 0.3
+    people = DirUser.objects.filter(is_admin=False).order_by("primary_email")[:6]
+    for index, person in enumerate(people):
+        google_sandbox.ops.user_update(email=person.primary_email, title=f"Title {index}")
+    pushes = push_receiver.wait_for(7)
+    assert push_receiver.most_in_flight > 1
+    numbers = [int(push.headers["X-Goog-Message-Number"]) for push in pushes[1:]]
+    assert len(set(numbers)) == 6 and min(numbers) > 1
+
+
 def test_push_sync_first_then_the_change_with_googles_headers(google_sandbox, push_receiver):
     google_sandbox.seed(users=5)
     directory = google_sandbox.directory(ADMIN)
@@ -96,7 +115,8 @@ def test_push_sync_first_then_the_change_with_googles_headers(google_sandbox, pu
     user = google_sandbox.ops.user_add(email="pushed@acme.example")
     sync, change = push_receiver.wait_for(2)
     assert sync.state == "sync" and sync.headers["X-Goog-Message-Number"] == "1"
-    assert change.state == "add" and change.headers["X-Goog-Message-Number"] == "2"
+    # Google: numbers increase on a channel, but are not sequential
+    assert change.state == "add" and int(change.headers["X-Goog-Message-Number"]) > 1
     for push in (sync, change):
         assert push.headers["X-Goog-Channel-ID"] == "chan-add"
         assert push.headers["X-Goog-Channel-Token"] == "secret-token"

@@ -439,7 +439,7 @@ def test_activities_watch_pushes_admin_events_until_stopped(google_sandbox, push
     assert event.headers["X-Goog-Channel-ID"] == "feed"
     assert event.headers["X-Goog-Channel-Token"] == "t0k"
     assert event.headers["X-Goog-Resource-ID"] == channel["resourceId"]
-    assert event.headers["X-Goog-Message-Number"] == "2"
+    assert int(event.headers["X-Goog-Message-Number"]) > 1
     assert "/admin/reports/v1/activity/users/all/applications/admin" in (
         event.headers["X-Goog-Resource-URI"]
     )
