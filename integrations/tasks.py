@@ -28,6 +28,7 @@ from organizations.models import Organization
 from .models import Integration, SyncLock, SyncRun
 from .realtime import tasks as realtime_tasks
 from .realtime.health import realtime_working
+from .realtime.queue import refresh_queue_kick
 from .sync import runs
 
 logger = structlog.get_logger(__name__)
@@ -189,7 +190,10 @@ def _resume_orphans(*, locked: set[int], now) -> list[SyncRun]:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def sync_run_execute(run_id: int) -> None:
-    runs.sync_run_execute(run_id=run_id)
+    run = runs.sync_run_execute(run_id=run_id)
+    if run is not None and run.status != SyncRun.Status.SKIPPED:
+        # real-time refreshes that waited for this run's lock go now
+        refresh_queue_kick(organization_id=run.organization_id)
 
 
 @shared_task(

@@ -105,7 +105,16 @@ def refresh_apply_task(organization_id: int) -> None:
         return
     if run is not None and run.status == SyncRun.Status.FAILED:
         return  # Google refused: the minute's upkeep sends the queue again, not a hot loop
+    refresh_queue_kick(organization_id=organization_id)
+
+
+def refresh_queue_kick(*, organization_id: int) -> bool:
+    """Send the apply task for when the next queued refresh falls due. Called when a run that
+    held the organization's lock ends, so that what waited for it (changes made during a
+    reconcile) is applied at once, not at a waiter's next look. False: the queue is empty."""
     upcoming = refresh_more_due(organization_id=organization_id)
-    if upcoming is not None:
-        wait = max(0.0, (upcoming - timezone.now()).total_seconds())
-        refresh_apply_task.apply_async((organization_id,), countdown=wait)
+    if upcoming is None:
+        return False
+    wait = max(0.0, (upcoming - timezone.now()).total_seconds())
+    refresh_apply_task.apply_async((organization_id,), countdown=wait)
+    return True

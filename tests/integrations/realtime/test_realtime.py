@@ -23,8 +23,8 @@ from integrations.models import PendingRefresh, PushChannel, RealtimeState, Sync
 from integrations.realtime import channels, feed
 from integrations.realtime.refresh import LockBusy, refresh_apply
 from integrations.realtime.tasks import channels_maintain
-from integrations.sync.runs import lock_claim, lock_release
-from integrations.tasks import sync_interval_effective, sync_schedule_due
+from integrations.sync.runs import lock_claim, lock_release, sync_run_create
+from integrations.tasks import sync_interval_effective, sync_run_execute, sync_schedule_due
 from usermanagement.models import Group, GroupMembership, User
 
 DOMAIN = "acme.example"
@@ -306,6 +306,29 @@ def test_a_refresh_waits_for_a_running_reconcile_and_is_never_dropped(realtime, 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert User.objects.get(pk=person.pk).first_name == "AfterTheReconcile"
     assert not PendingRefresh.objects.exists()
+
+
+def test_refreshes_that_waited_for_a_full_run_are_applied_when_it_ends(realtime):
+    """Changes made during a reconcile wait for its lock; its end sends them on at once (a
+    waiter looking again a second later made them 4 s late)."""
+    person = a_person(realtime)
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True)
+    realtime.ops.user_update(email=person.email, given_name="DuringTheReconcile")
+    run = sync_run_create(organization=realtime.organization, trigger=SyncRun.Trigger.SCHEDULE)
+    celery_app.conf.task_always_eager = False  # the refresh waits in the queue
+    feed.events_handle(
+        organization_id=realtime.organization.pk,
+        targets=[feed.Targets("evt-1", timezone.now(), (person.email,), ())],
+        now=timezone.now(),
+    )
+    assert PendingRefresh.objects.count() == 1
+    celery_app.conf.task_always_eager = True
+
+    sync_run_execute(run.pk)  # the worker's task: the run, then what waited for it
+
+    assert SyncRun.objects.get(pk=run.pk).status == SyncRun.Status.SUCCEEDED
+    assert not PendingRefresh.objects.exists()
+    assert User.objects.get(pk=person.pk).first_name == "DuringTheReconcile"
 
 
 def test_google_deleting_30_percent_through_push_and_feed_is_held_for_review(realtime):
