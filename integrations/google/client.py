@@ -392,6 +392,23 @@ class GoogleClient:
             fetch, list(group_keys), workers=workers or settings.GOOGLE_FETCH_WORKERS, buffer=buffer
         )
 
+    def groups_get_concurrent(self, group_keys: Iterable[str]) -> "Prefetch":
+        """(key, the group resource, its direct members) for each key, fetched concurrently (a
+        Prefetch: use it as a context manager). The resource is None when Google does not know
+        the group; the members are None when it was deleted between the two reads."""
+
+        def fetch(group_key, emit):
+            resource = self.group_get(group_key)
+            if resource is None:
+                emit((group_key, None, None))
+                return
+            try:
+                emit((group_key, resource, self.members(resource["id"])))
+            except GoogleNotFound:
+                emit((group_key, resource, None))
+
+        return Prefetch(fetch, list(group_keys), workers=settings.GOOGLE_FETCH_WORKERS)
+
     def users_get_concurrent(self, user_keys: Iterable[str]) -> "Prefetch":
         """(key, the user resource — None if Google does not know it) for each key, fetched
         concurrently (a Prefetch: use it as a context manager)."""

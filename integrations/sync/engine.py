@@ -392,8 +392,9 @@ def sync_targeted(
         groups = GroupSync(integration=integration, run=run, recorder=recorder, guard=guard)
         if group_keys:
             groups.load()
-            for group_key in group_keys:
-                _group_refresh(client, groups, plan, group_key)
+            with client.groups_get_concurrent(group_keys) as answers:
+                for group_key, resource, members in answers:
+                    _group_refresh(groups, plan, group_key, resource, members)
         # Google takes a deleted person out of every group; no group listing says so here
         deleted = {r.local.google_id for r in plan.people if r.transition.kind == planning.ARCHIVE}
         listed = {m.pk for m in plan.memberships}
@@ -422,16 +423,25 @@ def sync_targeted(
     return run
 
 
-def _group_refresh(client: GoogleClient, groups: GroupSync, plan: RemovalPlan, key: str) -> None:
-    """One group and its direct members; a group Google no longer returns joins the removals."""
-    resource = client.group_get(key)
+def _group_refresh(
+    groups: GroupSync,
+    plan: RemovalPlan,
+    key: str,
+    resource: dict | None,
+    members: list[dict] | None,
+) -> None:
+    """One group and its direct members, as Google returned them; a group Google no longer
+    returns joins the removals. One deleted between its two reads is left for its deletion's
+    own event (the feed names it)."""
     if resource is None:
         gone = [gid for gid, value in groups.local.items() if key.lower() in (gid, value[2])]
         plan.groups.extend(groups.deletions(only=gone))
         return
+    if members is None:
+        return
     remote = planning.remote_group(resource)
     groups.page([remote])
-    groups.members_resources_batch([(remote.google_id, client.members(remote.google_id))])
+    groups.members_resources_batch([(remote.google_id, members)])
     plan.memberships.extend(groups.member_removals)
     groups.member_removals.clear()
 
