@@ -86,7 +86,11 @@ def install_in_marketplace(page, admin_email: str, shot_prefix: str) -> None:
     tab.get_by_role("button", name="Allow").click()
     tab.get_by_role("button", name="Done").wait_for()
     screenshot(tab, f"{shot_prefix}-marketplace-done")
-    tab.get_by_role("button", name="Done").click()
+    # Done goes back to the listing: let that navigation end before the tab is closed (a
+    # close racing it once hung Chromium for the whole test timeout)
+    with tab.expect_navigation():
+        tab.get_by_role("button", name="Done").click()
+    tab.wait_for_load_state()
     tab.close()
 
 
