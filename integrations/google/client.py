@@ -604,8 +604,22 @@ class Prefetch:
             self.stopping.set()
 
     def _drive(self) -> None:
+        # Each worker takes the next item when it is free. Submitting every item up front made
+        # a future per item — 15,000 groups' member lists, memory growing with the directory.
+        items = iter(self.items)
+        taking = threading.Lock()
+
+        def work_through() -> None:
+            while not self.stopping.is_set():
+                with taking:
+                    item = next(items, self._DONE)
+                if item is self._DONE:
+                    return
+                self._run(item)
+
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="google") as pool:
-            list(pool.map(self._run, self.items))
+            for _ in range(min(self.workers, len(self.items))):
+                pool.submit(work_through)
         # The consumer may be gone (closed): never block on a full queue here.
         while True:
             try:
