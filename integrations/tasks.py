@@ -193,7 +193,7 @@ def sync_run_execute(run_id: int) -> None:
     run = runs.sync_run_execute(run_id=run_id)
     if run is not None and run.status != SyncRun.Status.SKIPPED:
         # real-time refreshes that waited for this run's lock go now
-        refresh_queue_kick(organization_id=run.organization_id)
+        refresh_queue_kick(organization_id=run.organization_id, after_lock_holder=True)
 
 
 @shared_task(

@@ -9,7 +9,6 @@ removals for review) and no newer notification about it arrived meanwhile. A run
 nothing is not kept.
 """
 
-from collections.abc import Callable
 
 import structlog
 from django.db.models import Q
@@ -30,13 +29,16 @@ class LockBusy(Exception):
     """Another run holds the organization's lock: try again shortly (nothing was taken)."""
 
 
-def refresh_apply(*, organization_id: int, now=None, on_busy: Callable | None = None):
-    """Apply what is due; returns the run, or None when nothing was due. Raises LockBusy when
-    another run holds the lock."""
+def refresh_apply(*, organization_id: int, now=None, undue_too: bool = False):
+    """Apply what is due — with `undue_too`, everything queued, its debounce not over (right
+    after a run that held the lock: what waited behind it goes in one run). Returns the run, or
+    None when nothing was due. Raises LockBusy when another run holds the lock."""
     now = now or timezone.now()
+    queued = PendingRefresh.objects.filter(organization_id=organization_id)
+    if not undue_too:
+        queued = queued.filter(due_at__lte=now)
     due = list(
-        PendingRefresh.objects.filter(organization_id=organization_id, due_at__lte=now)
-        .order_by("due_at")
+        queued.order_by("due_at")
         .values("pk", "kind", "key", "source", "event_at", "first_received_at", "received_at")[
             :RUN_LIMIT
         ]
