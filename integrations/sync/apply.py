@@ -190,6 +190,9 @@ class SeenIds:
         return len(self._ids)
 
 
+# The members phase's Google id -> pk map is emptied past this many people.
+MEMBER_LOOKUP_KEPT = 50_000
+
 LOCAL_COLUMNS = ("pk", "google_id", "google_etag", "google_state", "status", "email", "role")
 
 
@@ -946,9 +949,11 @@ class GroupSync:
     # --- members -------------------------------------------------------------------------------
     def people_lookup(self, google_ids: Iterable[str]) -> None:
         """Know the pks of these Google ids (the people a batch of member lists names)."""
+        if len(self.user_pk_by_google_id) > MEMBER_LOOKUP_KEPT:
+            # keep memory flat: only the current batch matters — emptied before choosing what
+            # to look up, or the people it knew would look unknown and lose their memberships
+            self.user_pk_by_google_id = {}
         wanted = [gid for gid in set(google_ids) if gid not in self.user_pk_by_google_id]
-        if len(self.user_pk_by_google_id) > 50_000:
-            self.user_pk_by_google_id = {}  # keep memory flat: only the current batch matters
         for start in range(0, len(wanted), 5000):
             self.user_pk_by_google_id.update(
                 User.objects.filter(

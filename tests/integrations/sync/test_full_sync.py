@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import SyncChange, SyncRun
+from integrations.sync import apply, engine
 from usermanagement.models import Group, GroupMembership
 
 User = get_user_model()
@@ -162,6 +163,29 @@ def test_a_resync_with_nothing_changed_writes_no_rows(connected):
         and any(f'"{table}"' in q["sql"] for table in tables)
     ]
     assert writes == []
+
+
+def test_people_in_many_groups_keep_every_membership_past_the_lookup_cap(
+    connected, monkeypatch
+):
+    """At 100,000 people each re-sync deleted and re-added ~600 memberships: once the member
+    lookup map passed its cap it was emptied after the batch's missing ids were chosen, so the
+    people it already knew looked unknown and their memberships were dropped."""
+    monkeypatch.setattr(engine, "MEMBERS_BATCH", 1)  # one group's members per lookup
+    monkeypatch.setattr(apply, "MEMBER_LOOKUP_KEPT", 2)
+    groups = list(connected.sandbox.domain(D).groups.order_by("email"))
+    everywhere = f"member.everywhere@{D}"
+    connected.ops.user_add(email=everywhere)
+    for group in groups:
+        connected.ops.member_add(group_email=group.email, member_email=everywhere)
+
+    first = connected.sync()
+    again = connected.sync()
+
+    assert first.status == again.status == SyncRun.Status.SUCCEEDED
+    person = connected.person(everywhere)
+    assert GroupMembership.objects.filter(user=person).count() == len(groups)
+    assert again.counts == {}
 
 
 def test_the_sync_account_follows_its_rename(connected):
