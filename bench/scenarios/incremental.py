@@ -85,7 +85,8 @@ def changes_make(organization, params: dict, *, seed: int = 17) -> dict:
                 "user_id", flat=True
             )
         )
-        removable = sorted(current - away)
+        # only the people the changes may touch (a Google admin may be a member too)
+        removable = sorted((current - away) & by_pk.keys())
         if removable:
             member_changes.append(("remove", group_email, by_pk[rng.choice(removable)]))
         for _ in range(20):
