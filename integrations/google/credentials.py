@@ -69,4 +69,3 @@ def credentials_for(*, subject: str, scopes=GOOGLE_SCOPES) -> service_account.Cr
         while len(_credentials) > CREDENTIALS_KEPT:
             _credentials.popitem(last=False)
     return credentials
-

@@ -9,7 +9,6 @@ removals for review) and no newer notification about it arrived meanwhile. A run
 nothing is not kept.
 """
 
-
 import structlog
 from django.db.models import Q
 from django.utils import timezone
@@ -38,10 +37,9 @@ def refresh_apply(*, organization_id: int, now=None, undue_too: bool = False):
     if not undue_too:
         queued = queued.filter(due_at__lte=now)
     due = list(
-        queued.order_by("due_at")
-        .values("pk", "kind", "key", "source", "event_at", "first_received_at", "received_at")[
-            :RUN_LIMIT
-        ]
+        queued.order_by("due_at").values(
+            "pk", "kind", "key", "source", "event_at", "first_received_at", "received_at"
+        )[:RUN_LIMIT]
     )
     if not due:
         return None
