@@ -100,6 +100,8 @@ ARGUMENT_BY_PARAMETER: dict[str, Callable[[TwoTenants], object]] = {
     "run_id": _queued_run_of_a,
     "email_log_id": _queued_email_of_a,
     "organization_id": lambda world: world.a.organization.pk,
+    # the widest refresh: everything queued for A, due or not — still nothing of B's
+    "undue_too": lambda world: True,
 }
 
 
