@@ -393,8 +393,7 @@ def sync_targeted(
         if group_keys:
             groups.load()
             with client.groups_get_concurrent(group_keys) as answers:
-                for group_key, resource, members in answers:
-                    _group_refresh(groups, plan, group_key, resource, members)
+                _groups_refresh(groups, plan, answers)
         # Google takes a deleted person out of every group; no group listing says so here
         deleted = {r.local.google_id for r in plan.people if r.transition.kind == planning.ARCHIVE}
         listed = {m.pk for m in plan.memberships}
@@ -423,27 +422,30 @@ def sync_targeted(
     return run
 
 
-def _group_refresh(
-    groups: GroupSync,
-    plan: RemovalPlan,
-    key: str,
-    resource: dict | None,
-    members: list[dict] | None,
-) -> None:
-    """One group and its direct members, as Google returned them; a group Google no longer
-    returns joins the removals. One deleted between its two reads is left for its deletion's
-    own event (the feed names it)."""
-    if resource is None:
-        gone = [gid for gid, value in groups.local.items() if key.lower() in (gid, value[2])]
-        plan.groups.extend(groups.deletions(only=gone))
-        return
-    if members is None:
-        return
-    remote = planning.remote_group(resource)
-    groups.page([remote])
-    groups.members_resources_batch([(remote.google_id, members)])
-    plan.memberships.extend(groups.member_removals)
-    groups.member_removals.clear()
+def _groups_refresh(groups: GroupSync, plan: RemovalPlan, answers: Iterable[tuple]) -> None:
+    """Groups and their direct members as Google returned them — (key, resource, members) —
+    applied MEMBERS_BATCH groups at a time, as a full run applies member lists (one lookup of
+    the people they name per batch, not per group). A group Google no longer returns joins the
+    removals; one deleted between its two reads is left for its deletion's own event."""
+    batch: list[tuple[planning.RemoteGroup, list[dict]]] = []
+
+    def apply_batch() -> None:
+        groups.page([remote for remote, _members in batch])
+        groups.members_resources_batch([(remote.google_id, members) for remote, members in batch])
+        plan.memberships.extend(groups.member_removals)
+        groups.member_removals.clear()
+        batch.clear()
+
+    for key, resource, members in answers:
+        if resource is None:
+            gone = [gid for gid, value in groups.local.items() if key.lower() in (gid, value[2])]
+            plan.groups.extend(groups.deletions(only=gone))
+        elif members is not None:
+            batch.append((planning.remote_group(resource), members))
+            if len(batch) >= MEMBERS_BATCH:
+                apply_batch()
+    if batch:
+        apply_batch()
 
 
 def sync_user(*, run: SyncRun, user_key: str, guard: Callable[[], None] = _no_guard) -> SyncRun:

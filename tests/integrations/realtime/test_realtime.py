@@ -21,8 +21,10 @@ from googlesandbox.models import PushChannel as SandboxChannel
 from integrations import services
 from integrations.models import PendingRefresh, PushChannel, RealtimeState, SyncRun
 from integrations.realtime import channels, feed
+from integrations.realtime.queue import refresh_request
 from integrations.realtime.refresh import LockBusy, refresh_apply
 from integrations.realtime.tasks import channels_maintain
+from integrations.sync import engine
 from integrations.sync.runs import lock_claim, lock_release, sync_run_create
 from integrations.tasks import sync_interval_effective, sync_run_execute, sync_schedule_due
 from usermanagement.models import Group, GroupMembership, User
@@ -156,6 +158,34 @@ def test_a_group_member_added_appears_through_the_feed_alone(realtime):
     run = incremental_runs(realtime).get()
     assert run.trigger == SyncRun.Trigger.FEED
     assert feed_poll_later(realtime, 60) == 0  # the overlap reads it again: handled once
+
+
+def test_the_groups_of_one_refresh_run_are_applied_in_batches(realtime, monkeypatch):
+    """The groups queued for one run are applied in batches (one people lookup per batch),
+    each batch's member lists together: across a batch boundary nothing is lost."""
+    monkeypatch.setattr(engine, "MEMBERS_BATCH", 2)
+    realtime.ops.faults_set(domain=DOMAIN, drop_push=True)
+    added = {}
+    for group in DirGroup.objects.order_by("email"):
+        outsider = (
+            User.objects.filter(organization=realtime.organization)
+            .exclude(memberships__group__email=group.email)
+            .exclude(google_id=None)
+            .first()
+        )
+        realtime.ops.member_add(group_email=group.email, member_email=outsider.email)
+        added[group.email] = outsider
+    celery_app.conf.task_always_eager = False  # queued now, applied by the one call below
+    refresh_request(
+        organization_id=realtime.organization.pk, kind="group", keys=list(added), source="feed"
+    )
+
+    run = refresh_apply(organization_id=realtime.organization.pk)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.counts.get("member_add") == len(added) >= 3
+    for group_email, outsider in added.items():
+        assert GroupMembership.objects.filter(group__email=group_email, user=outsider).exists()
 
 
 def google_headers(channel: PushChannel) -> dict:
