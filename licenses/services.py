@@ -19,12 +19,19 @@ Each step is one or two statements over the whole organization (pks are read onc
 UPDATE ... WHERE pk IN and one audit INSERT), so the number of queries does not grow with the
 number of people.
 
+A sync run that read a few named people (a push or activity-feed refresh) passes them as
+`people`: steps 2-4 look at those people only, and steps 5-6 run only when those steps changed
+something. Nothing else can have changed for the rest of the organization since the last pass
+(every manual change and every full run makes one), except the grace periods ending, which the
+hourly `seats_grace_release` task releases — so a one-person run costs a few indexed queries
+instead of five passes over every seat (150 ms at 100,000 people).
+
 Manual changes (`license_assign` / `license_unassign`) take a selection of people, a group or
 an org unit; assigning more people than there are free seats assigns nobody and says so
 (SeatsExhausted). An organization always keeps at least one licensed, active Hearth admin.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -46,6 +53,7 @@ from usermanagement.services import people_sessions_end
 from .models import LicensePolicy, PersonLicense, SeatAlert
 
 LICENSED, UNLICENSED = PersonLicense.State.LICENSED, PersonLicense.State.UNLICENSED
+EVERYONE = Q()  # the people a pass looks at when it is not told whom
 
 
 class LicenseError(Exception):
@@ -158,11 +166,15 @@ def _lock(organization: Organization) -> Organization:
 # --- the reconcile pass ------------------------------------------------------------------------
 
 
-def _rows_create(organization: Organization, policy: LicensePolicy, now: datetime) -> int:
+def _rows_create(
+    organization: Organization, policy: LicensePolicy, now: datetime, people: Q = EVERYONE
+) -> int:
     """Rows for people without one, in one INSERT ... SELECT (no rows travel through Python:
     the first sync of 100,000 people creates 100,000 rows). The eligible active ones join the
     line at their arrival (date_joined)."""
-    uncounted = User.objects.filter(organization=organization, license__isnull=True).order_by()
+    uncounted = User.objects.filter(
+        people, organization=organization, license__isnull=True
+    ).order_by()
     if not uncounted.exists():
         return 0  # the usual re-sync: nothing written
     eligible = Q(status=User.Status.ACTIVE) & _eligible_q(policy)
@@ -188,9 +200,9 @@ def _rows_create(organization: Organization, policy: LicensePolicy, now: datetim
 
 
 def _release_inactive(
-    organization: Organization, policy: LicensePolicy, now: datetime, acting_user
+    organization: Organization, policy: LicensePolicy, now: datetime, acting_user, people: Q
 ) -> list[int]:
-    licensed = PersonLicense.objects.filter(organization=organization, state=LICENSED)
+    licensed = PersonLicense.objects.filter(people, organization=organization, state=LICENSED)
     inactive = ~Q(person__status=User.Status.ACTIVE)
     if policy.release_after_days:
         # Grace period: remember when a run first saw the person inactive; forget it if they
@@ -239,12 +251,15 @@ def _release_inactive(
     return [row[1] for row in rows]
 
 
-def _line_refresh(organization: Organization, policy: LicensePolicy, now: datetime) -> None:
+def _line_refresh(
+    organization: Organization, policy: LicensePolicy, now: datetime, people: Q
+) -> bool:
     """People who became inactive or ineligible leave the line; restored ones rejoin at its end.
+    Whether anyone did.
 
     The pks are read first so that a pass with nothing to change writes nothing.
     """
-    unlicensed = PersonLicense.objects.filter(organization=organization, state=UNLICENSED)
+    unlicensed = PersonLicense.objects.filter(people, organization=organization, state=UNLICENSED)
     eligible = _eligible_q(policy, prefix="person__")
     in_line = unlicensed.filter(waiting_since__isnull=False)
     leaving = list(
@@ -264,6 +279,7 @@ def _line_refresh(organization: Organization, policy: LicensePolicy, now: dateti
         PersonLicense.objects.filter(pk__in=leaving).update(waiting_since=None, updated_at=now)
     if joining:
         PersonLicense.objects.filter(pk__in=joining).update(waiting_since=now, updated_at=now)
+    return bool(leaving or joining)
 
 
 def _used(organization: Organization) -> int:
@@ -393,17 +409,26 @@ def _alerts_check(organization: Organization, *, used: int, total: int) -> list[
 
 
 def seats_reconcile(
-    *, organization: Organization, acting_user: User | None = None, now: datetime | None = None
+    *,
+    organization: Organization,
+    acting_user: User | None = None,
+    now: datetime | None = None,
+    people: Collection[int] | None = None,
 ) -> SeatsResult:
-    """The set-based pass over an organization's seats (see the module docstring)."""
+    """The set-based pass over an organization's seats (see the module docstring); with
+    `people` (pks), the pass after a sync run that read only them."""
     now = now or timezone.now()
     with transaction.atomic():
         organization = _lock(organization)
         policy = license_policy_get(organization=organization)
         result = SeatsResult()
-        result.created = _rows_create(organization, policy, now)
-        result.released = _release_inactive(organization, policy, now, acting_user)
-        _line_refresh(organization, policy, now)
+        scope = EVERYONE if people is None else Q(pk__in=list(people))
+        person_scope = EVERYONE if people is None else Q(person_id__in=list(people))
+        result.created = _rows_create(organization, policy, now, scope)
+        result.released = _release_inactive(organization, policy, now, acting_user, person_scope)
+        line_changed = _line_refresh(organization, policy, now, person_scope)
+        if people is not None and not (result.created or result.released or line_changed):
+            return result  # the rest of the organization is as the last pass left it
         used = _used(organization)
         result.assigned = _assign_waiting(
             organization, now, acting_user, free=organization.seats_purchased - used

@@ -98,6 +98,36 @@ def test_reconcile_queries_do_not_grow_with_people(org):
     assert many <= 25
 
 
+def test_a_pass_over_named_people_looks_at_them_only_and_fills_the_seats_they_free(org):
+    """What a one-person sync run does (a push or activity-feed refresh): its own people's
+    seats, then the line if they freed a seat — the rest of the organization is the last
+    full pass's (a 100,000-person organization's seats are not read on every notification)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = _people(org, 7)
+    services.seats_reconcile(organization=org)  # admin + people 0-3 licensed, 4-6 waiting
+    leaving, unseen = people[0], people[1]
+    User.objects.filter(pk__in=[leaving.pk, unseen.pk]).update(status=User.Status.ARCHIVED)
+
+    result = services.seats_reconcile(organization=org, people=[leaving.pk])
+
+    assert result.released == [leaving.pk]
+    assert result.assigned == [people[4].pk]  # the line is the organization's: first waiting
+    assert unseen.pk in _licensed(org)  # not named: left as it was
+
+    with CaptureQueriesContext(connection) as captured:
+        quiet = services.seats_reconcile(organization=org, people=[people[2].pk])
+    assert (quiet.created, quiet.released, quiet.assigned) == (0, [], [])
+    # its savepoint, the lock, the policy, then one look per step at the named person — no
+    # count of the seats, no look at the line or the alerts
+    assert len(captured) <= 8, [q["sql"] for q in captured]
+
+    full = services.seats_reconcile(organization=org)
+    assert full.released == [unseen.pk]
+    assert full.assigned == [people[5].pk]
+
+
 def test_grace_period_keeps_the_seat_until_it_ends(org):
     policy = services.license_policy_get(organization=org)
     policy.release_after_days = 3

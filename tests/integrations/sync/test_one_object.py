@@ -88,6 +88,30 @@ def test_a_suspended_person_is_deactivated_and_a_deleted_one_archived(synced):
     )
 
 
+def test_a_seat_freed_by_one_person_goes_to_the_first_waiting_in_the_same_run(synced):
+    organization = synced.organization
+    licensed = PersonLicense.objects.filter(
+        organization=organization, state=PersonLicense.State.LICENSED
+    )
+    organization.seats_purchased = licensed.count()  # every seat taken
+    organization.save(update_fields=["seats_purchased"])
+    synced.ops.user_add(email=f"waiting@{D}")
+    arrival = sync_user(run=_run(synced), user_key=f"waiting@{D}")
+    assert arrival.counts == {"create": 1}
+    newcomer = synced.person(f"waiting@{D}")
+    assert PersonLicense.objects.get(person=newcomer).waiting_since is not None
+    leaving = licensed.filter(person__role=User.Role.MEMBER, person__google_is_admin=False)
+    leaving = leaving.order_by("person__email").first().person
+    synced.ops.user_delete(email=leaving.email)
+
+    run = sync_user(run=_run(synced), user_key=leaving.google_id)
+
+    assert run.counts["archive"] == 1
+    assert (run.counts["seat_release"], run.counts["seat_assign"]) == (1, 1)
+    assert PersonLicense.objects.get(person=newcomer).state == PersonLicense.State.LICENSED
+    assert PersonLicense.objects.get(person=leaving).state == PersonLicense.State.UNLICENSED
+
+
 def test_a_new_group_comes_with_its_members(synced):
     people = User.objects.filter(organization=synced.organization).exclude(google_id=None)
     first, second = people.order_by("email")[:2]
