@@ -44,7 +44,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -610,16 +609,32 @@ class UserSync:
                 google_id__isnull=False,
                 google_state__in=[planning.ACTIVE, planning.SUSPENDED],
             )
-            if self.scope_ids is not None:
-                people = people.annotate(email_lower=Lower("email")).filter(
-                    Q(google_id__in=self.scope_ids) | Q(email_lower__in=self.scope_emails)
-                )
-            self._missing = [
-                _local(row)
-                for row in people.values_list(*LOCAL_COLUMNS).iterator(chunk_size=5000)
-                if row[1] not in self.seen
-            ]
+            people = (
+                people.values_list(*LOCAL_COLUMNS)
+                if self.scope_ids is None
+                else self._named(people, *LOCAL_COLUMNS)
+            )
+            rows = people.iterator(chunk_size=5000)
+            self._missing = [_local(row) for row in rows if row[1] not in self.seen]
         return [local for local in self._missing if local.google_id not in self.seen]
+
+    def _named(self, people, *columns: str):
+        """The rows of `people` a scoped run was asked about (by Google id or address).
+
+        Two indexed lookups, not one OR: PostgreSQL reads the whole organization for
+        `google_id IN … OR lower(email) IN …` (80 ms at 100,000 people, on every one-person
+        run). The address index leaves out archived people (their address may be someone
+        else's now): an archived person is found by Google id."""
+        by_id = people.filter(google_id__in=self.scope_ids).values_list(*columns)
+        if not self.scope_emails:
+            return by_id
+        by_address = (
+            people.exclude(status=User.Status.ARCHIVED)
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=self.scope_emails)
+            .values_list(*columns)
+        )
+        return by_id.union(by_address)
 
     def removals(self) -> tuple[list[Removal], list[Removal]]:
         """(removals to judge, removals kept because they would remove the last Hearth admin)."""
@@ -723,11 +738,15 @@ class UserSync:
 
     def seats(self) -> None:
         """Seats follow the people just applied, in the same run and under its lock: one
-        set-based pass (licenses.services.seats_reconcile), counted on the run."""
+        set-based pass (licenses.services.seats_reconcile), counted on the run — over the
+        people it was asked about when the run was scoped."""
         if self.dry_run:
             return
         with self.writing():
-            result = seats_reconcile(organization=self.organization)
+            people = None
+            if self.scope_ids is not None:
+                people = {pk for (pk,) in self._named(self._people(), "pk")}
+            result = seats_reconcile(organization=self.organization, people=people)
         self.recorder.counts.update(result.counts())
 
 
