@@ -1,4 +1,5 @@
-"""Bulk inserts of plain rows, for the set-based services that write thousands at once.
+"""Bulk inserts and updates of plain rows, for the set-based services that write thousands at
+once.
 
 A first sync of 100,000 people writes 100,000 people, as many seats, audit events and change
 records, and 300,000 memberships. Building a model instance per row and letting psycopg quote
@@ -54,6 +55,58 @@ def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tu
                 for position, encoder in encoders.items():
                     row[position] = encoder.encode(row[position])
             copy.write_row(row)
+
+
+# Rows per UPDATE: 1,000 rows of 17 values stay well inside PostgreSQL's 65,535 parameters.
+UPDATE_BATCH_SIZE = 1000
+
+
+def rows_update(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> int:
+    """Update rows given as tuples (pk, *values of `columns`), each row its own values; returns
+    how many rows were updated.
+
+    On PostgreSQL one `UPDATE … FROM (VALUES …)` per thousand rows. bulk_update writes the same
+    with a CASE WHEN per row and column, which Django compiles expression by expression: 125 ms
+    of Python to update 20 people (16 columns), more than reading them from Google took."""
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    fields = [meta.get_field(column) for column in columns]
+    if connection.vendor != "postgresql":
+        instances = [
+            model(pk=row[0], **dict(zip((f.attname for f in fields), row[1:], strict=True)))
+            for row in rows
+        ]
+        return model.objects.bulk_update(
+            instances, [f.name for f in fields], batch_size=UPDATE_BATCH_SIZE
+        )
+    quote = connection.ops.quote_name
+    keyed = [meta.pk, *fields]
+    # every value cast to its column's type: VALUES alone would guess (text, numeric)
+    placeholders = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in keyed) + ")"
+    names = ", ".join(f"c{position}" for position in range(len(keyed)))
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.c{position}" for position, field in enumerate(keyed) if position
+    )
+    table = quote(meta.db_table)
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UPDATE_BATCH_SIZE):
+            batch = rows[start : start + UPDATE_BATCH_SIZE]
+            params = [
+                field.get_db_prep_save(value, connection=connection)
+                for row in batch
+                for field, value in zip(keyed, row, strict=True)
+            ]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} "
+                f"FROM (VALUES {', '.join([placeholders] * len(batch))}) AS v({names}) "
+                f"WHERE {table}.{quote(meta.pk.column)} = v.c0",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated
 
 
 def records_insert(

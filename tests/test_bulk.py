@@ -60,3 +60,42 @@ def test_people_created_in_bulk_are_like_people_created_one_by_one(db):
     assert grace.is_active  # generated from the status
     assert not is_password_usable(grace.password)
     assert grace.password != people[1].password  # unusable, and not the same for everyone
+
+
+def test_people_updated_in_bulk_get_each_their_own_values_and_nobody_else_is_touched(
+    db, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    from config import bulk
+
+    monkeypatch.setattr(bulk, "UPDATE_BATCH_SIZE", 2)  # three people: two statements
+    organization = OrganizationFactory()
+    names = ["ada", "alan", "grace", "linus"]
+    pks = directory.people_create_synced(
+        organization=organization,
+        records=[
+            {"google_id": str(1000 + i), "email": f"{name}@example.com", "first_name": name}
+            for i, name in enumerate(names)
+        ],
+    )
+    signed_in = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    fields = ["first_name", "aliases", "google_last_login_at", "google_is_admin", "title"]
+    rows = [
+        (pks[0], {"first_name": "Ada", "aliases": ["a@x.example", "ä@x.example"],
+                  "google_last_login_at": signed_in, "google_is_admin": True, "title": ""}),
+        (pks[1], {"first_name": "Alan", "aliases": [],
+                  "google_last_login_at": None, "google_is_admin": False, "title": "O'Brien"}),
+        (pks[2], {"first_name": "Grace", "aliases": [{"odd": None}],
+                  "google_last_login_at": None, "google_is_admin": False, "title": "Rear; DROP"}),
+    ]  # fmt: skip
+
+    assert directory.people_update_synced(rows=rows, fields=fields) == 3
+
+    people = {p.pk: p for p in User.objects.filter(organization=organization)}
+    for pk, values in rows:
+        assert {name: getattr(people[pk], name) for name in fields} == values
+        assert people[pk].google_synced_at is not None
+    assert people[pks[3]].first_name == "linus" and people[pks[3]].aliases == []
+    # the people list's search follows the new names and aliases (a generated column)
+    assert User.objects.filter(pk=pks[0], search_text__contains="ä@x.example").exists()

@@ -12,9 +12,9 @@ One person at a time (each in its own transaction, audited where the person's st
 - `people_sessions_end`: every session of these people ends at once (a seat taken away).
 
 Set-based, for the G Suite sync (`people_*`, `groups_*`, `memberships_*`): every function takes
-many rows and issues a constant number of queries (bulk_create / bulk_update / one UPDATE ...
-WHERE pk IN), so a page of 500 people costs the same few queries as a page of one. State changes
-of people (deactivate, archive, restore) are audited with one INSERT per call
+many rows and issues a constant number of queries (config.bulk's COPY and UPDATE … FROM VALUES,
+one UPDATE ... WHERE pk IN), so a page of 500 people costs the same few queries as a page of
+one. State changes of people (deactivate, archive, restore) are audited with one INSERT per call
 (`audit_record_many`) and end the sessions of people who lose access (one UPDATE bumping
 `session_generation`). Callers pass `acting_user=None` for the sync.
 """
@@ -185,13 +185,14 @@ def people_update_synced(
     *, rows: Sequence[tuple[int, Mapping[str, Any]]], fields: Sequence[str]
 ) -> int:
     """Write synced fields of existing people in one UPDATE: rows of (pk, {field: value}), each
-    row carrying every name in `fields` (bulk_update writes them all)."""
+    row carrying every name in `fields`."""
     if not rows:
         return 0
     now = timezone.now()
-    instances = [User(pk=pk, google_synced_at=now, **values) for pk, values in rows]
-    return User.objects.bulk_update(
-        instances, [*fields, "google_synced_at"], batch_size=SYNC_BATCH_SIZE
+    return config_bulk.rows_update(
+        User,
+        [*fields, "google_synced_at"],
+        [(pk, *(values[name] for name in fields), now) for pk, values in rows],
     )
 
 
@@ -281,12 +282,11 @@ def groups_update_synced(*, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> in
     if not rows:
         return 0
     now = timezone.now()
-    instances = []
-    for pk, values in rows:
-        instance = Group(pk=pk, synced_at=now, **values)
-        instances.append(instance)
-    return Group.objects.bulk_update(
-        instances, ["etag", "email", "name", "description", "synced_at"], batch_size=SYNC_BATCH_SIZE
+    fields = ["etag", "email", "name", "description"]
+    return config_bulk.rows_update(
+        Group,
+        [*fields, "synced_at"],
+        [(pk, *(values[name] for name in fields), now) for pk, values in rows],
     )
 
 

@@ -1,6 +1,7 @@
 """Run by tests/local/test_sqlite.py in a subprocess with `make run`'s settings on a fresh SQLite
-file: migrate, make an organization with people in org units, reconcile seats twice and render
-every admin page. Prints one line per page: "<path> <status>"."""
+file: migrate, make an organization with people in org units, reconcile seats twice, update a
+person as the sync does, reconcile their seat alone and render every admin page. Prints one
+line per page: "<path> <status>"."""
 
 import django
 
@@ -12,6 +13,7 @@ from django.test import Client  # noqa: E402
 from licenses.services import seats_reconcile  # noqa: E402
 from organizations.services import organization_create  # noqa: E402
 from usermanagement.models import User  # noqa: E402
+from usermanagement.services import people_update_synced  # noqa: E402
 
 call_command("migrate", verbosity=0)
 organization = organization_create(name="Local", primary_domain="local.example")
@@ -21,6 +23,16 @@ for number, unit in enumerate(["/Sales", "/Engineering", "/Engineering/Platform"
     )
 print("first reconcile", sorted(seats_reconcile(organization=organization).counts().items()))
 print("second reconcile", sorted(seats_reconcile(organization=organization).counts().items()))
+person = User.objects.get(email="person0@local.example")
+people_update_synced(
+    rows=[(person.pk, {"first_name": "Zoë", "aliases": ["z@local.example"]})],
+    fields=["first_name", "aliases"],
+)
+person.refresh_from_db()
+print("updated", person.first_name, person.aliases)
+User.objects.filter(pk=person.pk).update(status=User.Status.ARCHIVED)
+scoped = seats_reconcile(organization=organization, people=[person.pk])
+print("one-person reconcile", sorted(scoped.counts().items()))
 admin = User.objects.create_user(
     "admin@local.example", None, organization=organization, role=User.Role.ADMIN
 )
