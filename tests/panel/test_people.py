@@ -105,6 +105,41 @@ def test_search_by_name_email_and_alias_with_filters_and_sorting(client):
     assert "<html" not in fragment and "Jane" in fragment
 
 
+def test_each_row_shows_its_seat_and_the_filters_keep_what_was_chosen(client):
+    organization = OrganizationFactory(seats_purchased=2)
+    admin = AdminFactory(organization=organization, first_name="Ada", last_name="Admin")
+    people = {
+        name: UserFactory(organization=organization, first_name=name, last_name="Person")
+        for name in ("Lia", "Wes", "Wyn", "Una")
+    }
+    seats.seats_reconcile(organization=organization)  # Ada and Lia licensed, Wes and Wyn wait
+    seats.license_unassign(organization=organization, acting_user=admin, people=[people["Lia"]])
+    seats.license_assign(organization=organization, acting_user=admin, people=[people["Wyn"]])
+    newcomer = UserFactory(organization=organization, first_name="Neo", last_name="Person")
+    group = Group.objects.create(organization=organization, google_id="grp", email="a&b@x.example")
+    other = Group.objects.create(organization=organization, google_id="grp2", email="z@x.example")
+    people["Una"].org_unit_path = "/R&D"
+    people["Una"].save()
+    client.force_login(admin)
+
+    html = client.get(reverse("person_list"), {"sort": "name"}).content.decode()
+
+    def row(person) -> str:
+        start = html.index(person.email)
+        return html[start : html.index("</tr>", start)]
+
+    assert "Licensed" in row(people["Wyn"]) and "Licensed" in row(admin)
+    assert "Unlicensed · waiting #1" in row(people["Wes"])  # the line after Wyn got a seat
+    assert "Unlicensed</span>" in row(people["Lia"])  # unassigned by an admin: out of the line
+    assert "Not counted yet" in row(newcomer)
+    filtered = client.get(
+        reverse("person_list"), {"group": str(group.pk), "org_unit": "/R&D"}
+    ).content.decode()
+    assert f'<option value="{group.pk}" selected>a&amp;b@x.example</option>' in filtered
+    assert '<option value="/R&amp;D" selected>/R&amp;D</option>' in filtered
+    assert f'<option value="{other.pk}">z@x.example</option>' in filtered
+
+
 def test_person_page_shows_synced_fields_groups_seat_role_and_history(client):
     organization = OrganizationFactory()
     admin = AdminFactory(organization=organization)
