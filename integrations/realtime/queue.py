@@ -2,6 +2,7 @@
 them (PendingRefresh). Bursts about one person merge; the task that applies them
 (`refresh_apply_task`) is sent after the debounce."""
 
+import math
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
@@ -67,14 +68,19 @@ def refresh_request(
                 ignore_conflicts=True,  # a concurrent notification queued it: merged
             )
     if keys:
-        transaction.on_commit(
-            partial(
-                refresh_apply_task.apply_async,
-                (organization_id,),
-                countdown=settings.REALTIME_DEBOUNCE_SECONDS,
-            )
-        )
+        transaction.on_commit(partial(_apply_task_send, organization_id))
     return len(keys)
+
+
+def _apply_task_send(organization_id: int) -> None:
+    """One apply task per organization per debounce: a burst of a thousand notifications needs
+    a run a second, not a thousand tasks that each look at the queue (at 100,000 people they
+    cost Hearth more CPU than the runs). A notification that finds a task already on its way
+    is not lost: that run ends by sending the task for whatever is still queued
+    (refresh_queue_kick), and the minute's upkeep sends it again if a message was lost."""
+    debounce = settings.REALTIME_DEBOUNCE_SECONDS
+    if cache.add(f"realtime-apply-sent-{organization_id}", 1, timeout=math.ceil(debounce)):
+        refresh_apply_task.apply_async((organization_id,), countdown=debounce)
 
 
 def _google_ids(organization_id: int, keys: set[str]) -> set[str]:

@@ -346,6 +346,40 @@ def test_a_refresh_waits_for_a_running_reconcile_and_is_never_dropped(realtime, 
     assert not PendingRefresh.objects.exists()
 
 
+def test_a_burst_of_notifications_sends_one_apply_task_and_its_run_sends_the_rest(
+    realtime, settings, monkeypatch
+):
+    """A thousand notifications a minute at 100,000 people sent as many tasks, each looking at
+    the queue: more of Hearth's CPU than the runs themselves. One task goes per debounce; what
+    arrived after it is sent on by its run."""
+    from integrations.realtime import queue
+
+    settings.REALTIME_DEBOUNCE_SECONDS = 30
+    sent = []
+    monkeypatch.setattr(
+        queue.refresh_apply_task,
+        "apply_async",
+        lambda args, countdown=None: sent.append((args, countdown)),
+    )
+    people = list(User.objects.filter(organization=realtime.organization).exclude(google_id=None))
+    assert len(people) >= 10
+    organization_id = realtime.organization.pk
+
+    for person in people:
+        refresh_request(
+            organization_id=organization_id, kind="user", keys=[person.google_id], source="push"
+        )
+
+    assert sent == [((organization_id,), 30)]
+    queued = PendingRefresh.objects.filter(organization_id=organization_id)
+    assert queued.count() == len(people)
+    # the task's run: nothing due yet (the debounce), so it sends the task for the next due
+    sent.clear()
+    queue.refresh_apply_task.run(organization_id)
+    assert len(sent) == 1 and 25 < sent[0][1] <= 30
+    assert queued.count() == len(people)
+
+
 def test_refreshes_that_waited_for_a_full_run_are_applied_when_it_ends(realtime, settings):
     """Changes made during a reconcile wait for its lock; its end sends them all on at once,
     even one whose debounce is not over (they were up to 4.7 s late after the reconcile)."""
