@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from licenses.models import PersonLicense
+from licenses.services import seats_reconcile
 from organizations.models import Organization
 from usermanagement.models import User
 from usermanagement.rules import last_admin_kept
@@ -48,9 +49,11 @@ def person_admin_grant(
             f"{person.display_name} is {person.get_status_display().lower()}: only active people "
             f"can be {settings.PRODUCT_NAME} admins."
         )
-    return person_role_set(
+    person = person_role_set(
         organization=organization, person=person, role=User.Role.ADMIN, acting_user=acting_user
     )
+    _seat_follows_role(organization, person, acting_user)
+    return person
 
 
 @transaction.atomic
@@ -65,6 +68,15 @@ def person_admin_revoke(*, organization: Organization, person: User, acting_user
             f"{person.display_name} is the last {settings.PRODUCT_NAME} admin who can sign in. "
             "Make someone else an admin first: an organization always keeps at least one."
         )
-    return person_role_set(
+    person = person_role_set(
         organization=organization, person=person, role=User.Role.MEMBER, acting_user=acting_user
     )
+    _seat_follows_role(organization, person, acting_user)
+    return person
+
+
+def _seat_follows_role(organization: Organization, person: User, acting_user) -> None:
+    """Hearth admins always wait for a seat, whatever the auto-assign policy: the person's
+    place in the line follows the new role now (a seat they hold stays theirs). The sync's
+    one-person runs reconcile only the people they name, so no later pass would do it soon."""
+    seats_reconcile(organization=organization, people=[person.pk], acting_user=acting_user)

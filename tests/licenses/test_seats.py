@@ -128,6 +128,32 @@ def test_a_pass_over_named_people_looks_at_them_only_and_fills_the_seats_they_fr
     assert full.assigned == [people[5].pk]
 
 
+def test_a_new_hearth_admin_gets_a_free_seat_at_once_when_auto_assign_is_off(org):
+    """Admins always join the line. Before, the next sync pass lined a new admin up; a push
+    refresh now reconciles only the people it names, so the role change does it itself."""
+    from access.roles import person_admin_grant, person_admin_revoke
+
+    services.license_policy_update(
+        organization=org,
+        acting_user=org.admin,
+        auto_assign=False,
+        auto_assign_org_units=[],
+        release_after_days=0,
+    )
+    person, waiting = _people(org, 2)
+    services.seats_reconcile(organization=org)
+    assert person.pk not in _licensed(org)
+    assert PersonLicense.objects.get(person=person).waiting_since is None  # members wait not
+
+    person_admin_grant(organization=org, person=person, acting_user=org.admin)
+
+    assert person.pk in _licensed(org)  # a free seat (5 bought, 1 used): given at once
+    services.license_unassign(organization=org, acting_user=org.admin, people=[person])
+    person_admin_grant(organization=org, person=waiting, acting_user=org.admin)
+    person_admin_revoke(organization=org, person=waiting, acting_user=org.admin)
+    assert PersonLicense.objects.get(person=waiting).state == "licensed"  # revoking keeps it
+
+
 def test_grace_period_keeps_the_seat_until_it_ends(org):
     policy = services.license_policy_get(organization=org)
     policy.release_after_days = 3
