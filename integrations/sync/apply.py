@@ -745,7 +745,11 @@ class UserSync:
         with self.writing():
             people = None
             if self.scope_ids is not None:
+                # the people named, and those this run concluded about: someone named by
+                # address and archived here holds that address no more
                 people = {pk for (pk,) in self._named(self._people(), "pk")}
+                people |= {local.pk for local in self._missing or ()}
+                people |= {removal.local.pk for removal in self.removals_found}
             result = seats_reconcile(organization=self.organization, people=people)
         self.recorder.counts.update(result.counts())
 

@@ -112,6 +112,29 @@ def test_a_seat_freed_by_one_person_goes_to_the_first_waiting_in_the_same_run(sy
     assert PersonLicense.objects.get(person=leaving).state == PersonLicense.State.UNLICENSED
 
 
+def test_a_person_asked_about_by_address_and_deleted_in_google_frees_their_seat(synced):
+    """The support console's "re-sync this person" may name someone by address; archived in
+    the run, they no longer hold that address, and their seat must still be released."""
+    leaving = (
+        User.objects.filter(
+            organization=synced.organization,
+            google_is_admin=False,
+            license__state=PersonLicense.State.LICENSED,
+        )
+        .exclude(google_id=None)
+        .order_by("email")
+        .first()
+    )
+    synced.ops.user_delete(email=leaving.email)
+
+    run = sync_user(run=_run(synced), user_key=leaving.email)
+
+    leaving.refresh_from_db()
+    assert leaving.status == User.Status.ARCHIVED
+    assert run.counts["seat_release"] == 1
+    assert PersonLicense.objects.get(person=leaving).state == PersonLicense.State.UNLICENSED
+
+
 def test_a_new_group_comes_with_its_members(synced):
     people = User.objects.filter(organization=synced.organization).exclude(google_id=None)
     first, second = people.order_by("email")[:2]
