@@ -33,6 +33,17 @@ def _licensed(organization) -> set[int]:
     )
 
 
+def _auto_assign_off(organization) -> None:
+    """Only Hearth admins join the waiting line; seats are given by hand."""
+    services.license_policy_update(
+        organization=organization,
+        acting_user=organization.admin,
+        auto_assign=False,
+        auto_assign_org_units=[],
+        release_after_days=0,
+    )
+
+
 @pytest.fixture
 def org():
     organization = OrganizationFactory(seats_purchased=5)
@@ -133,13 +144,7 @@ def test_a_new_hearth_admin_gets_a_free_seat_at_once_when_auto_assign_is_off(org
     refresh now reconciles only the people it names, so the role change does it itself."""
     from access.roles import person_admin_grant, person_admin_revoke
 
-    services.license_policy_update(
-        organization=org,
-        acting_user=org.admin,
-        auto_assign=False,
-        auto_assign_org_units=[],
-        release_after_days=0,
-    )
+    _auto_assign_off(org)
     person, waiting = _people(org, 2)
     services.seats_reconcile(organization=org)
     assert person.pk not in _licensed(org)
@@ -184,13 +189,7 @@ def test_auto_assign_only_for_chosen_org_units(org):
 
 
 def test_manual_assign_is_all_or_nothing_when_seats_run_out(org):
-    services.license_policy_update(
-        organization=org,
-        acting_user=org.admin,
-        auto_assign=False,
-        auto_assign_org_units=[],
-        release_after_days=0,
-    )
+    _auto_assign_off(org)
     people = _people(org, 6)
     services.seats_reconcile(organization=org)
     # auto-assign is off, but Hearth admins always get a seat: they must be able to sign in
@@ -256,13 +255,7 @@ def test_alerts_email_once_per_crossing(org):
 def test_group_and_org_unit_selection(org):
     from usermanagement.models import Group, GroupMembership
 
-    services.license_policy_update(
-        organization=org,
-        acting_user=org.admin,
-        auto_assign=False,
-        auto_assign_org_units=[],
-        release_after_days=0,
-    )
+    _auto_assign_off(org)
     org.seats_purchased = 50
     org.save()
     members = _people(org, 3)

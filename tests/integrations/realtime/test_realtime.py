@@ -82,6 +82,16 @@ def a_person(acme) -> User:
     )
 
 
+def an_outsider(acme, group_email: str) -> User:
+    """A synced person who is not a member of the group."""
+    return (
+        User.objects.filter(organization=acme.organization)
+        .exclude(memberships__group__email=group_email)
+        .exclude(google_id=None)
+        .first()
+    )
+
+
 def feed_poll_later(acme, seconds: float):
     """The beat's feed poll once `seconds` passed on Google's clock (Google's reporting lag
     runs on it; the feed's own overlap covers the difference to Hearth's)."""
@@ -143,12 +153,7 @@ def test_a_user_renamed_in_google_is_renamed_through_push_alone(realtime):
 def test_a_group_member_added_appears_through_the_feed_alone(realtime):
     realtime.ops.faults_set(domain=DOMAIN, drop_push=True, reports_lag_seconds=2)
     group = DirGroup.objects.order_by("email").first()
-    outsider = (
-        User.objects.filter(organization=realtime.organization)
-        .exclude(memberships__group__email=group.email)
-        .exclude(google_id=None)
-        .first()
-    )
+    outsider = an_outsider(realtime, group.email)
     realtime.ops.member_add(group_email=group.email, member_email=outsider.email)
     assert feed.feed_poll(organization_id=realtime.organization.pk) == 0  # still in Google's lag
 
@@ -167,12 +172,7 @@ def test_the_groups_of_one_refresh_run_are_applied_in_batches(realtime, monkeypa
     realtime.ops.faults_set(domain=DOMAIN, drop_push=True)
     added = {}
     for group in DirGroup.objects.order_by("email"):
-        outsider = (
-            User.objects.filter(organization=realtime.organization)
-            .exclude(memberships__group__email=group.email)
-            .exclude(google_id=None)
-            .first()
-        )
+        outsider = an_outsider(realtime, group.email)
         realtime.ops.member_add(group_email=group.email, member_email=outsider.email)
         added[group.email] = outsider
     celery_app.conf.task_always_eager = False  # queued now, applied by the one call below
