@@ -62,6 +62,7 @@ def database_pool_enable() -> None:
     for alias in connections:
         database = connections.settings[alias]
         if database["ENGINE"] == "django.db.backends.postgresql":
+            database["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both at once
             database.setdefault("OPTIONS", {})["pool"] = {
                 "min_size": 2,
                 "max_size": DATABASE_POOL_MAX_SIZE,
