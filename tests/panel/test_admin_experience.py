@@ -13,7 +13,7 @@ active).
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -432,6 +432,35 @@ def test_names_with_bidi_controls_are_shown_isolated_and_mailed_clean(client, ac
     assert "evil Name asked you" in log.subject
     people = page(client, reverse("person_detail", args=[evil.pk]))
     assert RLO not in people and "<bdi>evil Name</bdi>" in people
+
+
+def test_a_people_row_shows_each_field_escaped_isolated_and_in_the_organizations_zone(client, acme):
+    Integration.objects.filter(organization=acme.organization).update(time_zone="Asia/Tokyo")
+    person = User.objects.filter(organization=acme.organization).exclude(pk=acme.admin.pk)[0]
+    User.objects.filter(pk=person.pk).update(
+        first_name=f"{RLO}<b>Bo</b>",
+        last_name="O'Hara & Co",
+        org_unit_path="/R&D",
+        status=User.Status.DEACTIVATED,
+        google_is_admin=True,
+        google_last_login_at=datetime(2026, 3, 1, 20, 30, tzinfo=UTC),  # 2 Mar in Tokyo
+    )
+    invited = UserFactory(organization=acme.organization, first_name="", last_name="")
+    html = page(client, reverse("person_list"), status="all")
+    row = re.search(rf"<tr>(?:(?!</tr>).)*value=\"{person.pk}\".*?</tr>", html, re.S).group(0)
+    assert RLO not in row and "<b>" not in row
+    assert f'<a href="{reverse("person_detail", args=[person.pk])}">' in row
+    assert "<bdi>&lt;b&gt;Bo&lt;/b&gt; O&#x27;Hara &amp; Co</bdi>" in row
+    assert "<td>/R&amp;D</td>" in row
+    assert '<span class="badge text-bg-warning">Deactivated</span>' in row
+    assert "G Suite admin" in row and "2 Mar 2026" in row
+    assert "Invited" not in row  # from Google
+    other = re.search(rf"<tr>(?:(?!</tr>).)*value=\"{invited.pk}\".*?</tr>", html, re.S).group(0)
+    assert "<bdi>—</bdi>" in other and "Signed up or invited, not from Google" in other
+    assert "G Suite admin" not in other and f'aria-label="Select {invited.email}"' in other
+    # the rows a filter fetches (htmx) are the same rows
+    fragment = client.get(reverse("person_list"), {"status": "all"}, headers={"HX-Request": "true"})
+    assert row in fragment.content.decode()
 
 
 def test_people_export_is_streamed_csv_of_the_current_filter(client, acme):
