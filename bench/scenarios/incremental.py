@@ -32,6 +32,7 @@ Flow, in the main world after its syncs:
 import contextlib
 import importlib.util
 import random
+import re
 import time
 
 from .. import hearth, method, worlds, writes
@@ -42,6 +43,7 @@ TITLE = "3. Incremental change at scale"
 TARGET_REALTIME = method.Target(0.1)
 IDLE_FLUSH_SECONDS = 11
 REALTIME_DEADLINE_SECONDS = 600
+REFRESH_TASK = "integrations.realtime.refresh_apply"
 
 
 def changes_make(organization, params: dict, *, seed: int = 17) -> dict:
@@ -188,16 +190,19 @@ def through_realtime(ctx, changes: dict) -> dict | None:
     env.environ["SITE_URL"] = f"http://127.0.0.1:{port}"
     env.environ.update(hearth.UNLIMITED)  # as the reference full sync ran
     try:
-        started_processes = [env.gunicorn_start(workers=2, port=port)]
-        started_processes += env.workers_start(2)
-        started_processes.append(env.beat_start())
+        web = env.gunicorn_start(workers=2, port=port)
+        workers = env.workers_start(2)
+        beat = env.beat_start()
+        started_processes = [web, *workers, beat]
+        roles = {"web": [web], "workers": workers, "beat": [beat]}
         from integrations.realtime.tasks import channels_open_task
 
         channels_open_task.delay(organization.pk)
         propagation._wait("the channels and a feed poll", lambda: _idle(organization))
         time.sleep(IDLE_FLUSH_SECONDS)  # idle backends report their counters within 10 s
         before = writes.table_counters()
-        cpu_before = _cpu_seconds(started_processes)
+        cpu_before = {role: _cpu_seconds(processes) for role, processes in roles.items()}
+        logs_before = {w.log_path: w.log_path.stat().st_size for w in workers}
         removals = max(2, round(world.domain.users * params["remove_pct"] / 100))
         hearth.settings_update(organization, deactivation_threshold=removals * 4)
         started = time.time()
@@ -207,7 +212,11 @@ def through_realtime(ctx, changes: dict) -> dict | None:
         while (left := applied_left(organization, made["detail"])) and time.time() < deadline:
             time.sleep(0.2)
         seconds = time.time() - started
-        hearth_cpu = _cpu_seconds(started_processes) - cpu_before
+        cpu = {
+            role: round(_cpu_seconds(processes) - cpu_before[role], 2)
+            for role, processes in roles.items()
+        }
+        tasks = _tasks_seconds(logs_before)
         runs = _incremental_runs(organization, started)
         for process in reversed(started_processes):
             env.stop(process)
@@ -225,7 +234,11 @@ def through_realtime(ctx, changes: dict) -> dict | None:
         "changes_made_seconds": round(made_seconds, 2),
         "after_last_change_seconds": round(seconds - made_seconds, 2),
         **runs,
-        "hearth_cpu_seconds": round(hearth_cpu, 2),
+        "hearth_cpu_seconds": round(sum(cpu.values()), 2),
+        "hearth_cpu_seconds_by_process": cpu,
+        # every task the workers ran, from their logs: also the refreshes whose run changed
+        # nothing (deleted, so not among `runs`) and the attempts that found the lock taken
+        "worker_tasks": tasks,
         "not_applied": left,
         "written": {
             table: written.get(table, {"inserted": 0, "updated": 0, "deleted": 0})
@@ -245,6 +258,24 @@ def _cpu_seconds(processes) -> float:
             pids += [int(pid) for pid in fh.read().split()]
         total += sum(process_cpu_seconds(pid) for pid in pids)
     return total
+
+
+TASK_DONE = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([0-9.]+)s")
+
+
+def _tasks_seconds(logs_from: dict) -> dict:
+    """Per task name, how many the workers ran and their summed time, read from the workers'
+    logs (Celery's "Task NAME[ID] succeeded in S s" lines) after the given offsets."""
+    tasks: dict[str, dict] = {}
+    for path, offset in logs_from.items():
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode(errors="replace")
+        for name, seconds in TASK_DONE.findall(text):
+            task = tasks.setdefault(name, {"count": 0, "seconds": 0.0})
+            task["count"] += 1
+            task["seconds"] = round(task["seconds"] + float(seconds), 3)
+    return tasks
 
 
 def _incremental_runs(organization, since: float) -> dict:
@@ -336,6 +367,25 @@ def run(ctx) -> dict:
                     "realtime_to_full_sync",
                     [realtime["runs_seconds"] / reference.command_seconds],
                     TARGET_REALTIME,
+                ),
+                # the same with every refresh the workers ran, also those whose run changed
+                # nothing and was deleted (the activity feed naming people push had already
+                # brought) and those that found the lock taken
+                **(
+                    method.comparison(
+                        "realtime_refresh_tasks_to_full_sync",
+                        [
+                            realtime["worker_tasks"][REFRESH_TASK]["seconds"]
+                            / reference.command_seconds
+                        ],
+                        TARGET_REALTIME,
+                    )
+                    if REFRESH_TASK in realtime["worker_tasks"]
+                    else method.not_measured(
+                        "realtime_refresh_tasks_to_full_sync",
+                        TARGET_REALTIME,
+                        "no refresh task found in the workers' logs",
+                    )
                 ),
                 **method.check(
                     "realtime_rows_exact", rows_rt == expected and not realtime["not_applied"]
@@ -433,13 +483,28 @@ def table(f: dict) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    tasks = realtime.get("worker_tasks", {})
+    if REFRESH_TASK in tasks:
+        rows.append(
+            (
+                "… every refresh task (also runs that changed nothing) / a full sync",
+                f"{tasks[REFRESH_TASK]['seconds']:.1f} s in {tasks[REFRESH_TASK]['count']} tasks",
+                f"ratio {method.describe(f, 'realtime_refresh_tasks_to_full_sync')}; "
+                + method.target_text(f, "realtime_refresh_tasks_to_full_sync"),
+            )
+        )
+    for name, task in sorted(tasks.items()):
+        if name != REFRESH_TASK:
+            rows.append((f"… worker task {name}", f"{task['seconds']:.1f} s", f"{task['count']}"))
     if "hearth_cpu_seconds" in realtime:
+        by_process = realtime.get("hearth_cpu_seconds_by_process", {})
         rows.append(
             (
                 "Hearth's CPU: web, workers, beat / the full sync",
                 f"{realtime['hearth_cpu_seconds']:.1f} s / "
                 f"{f['full_sync_reference_cpu_seconds']:.1f} s",
-                f"ratio {method.describe(f, 'realtime_cpu_to_full_sync_cpu')}",
+                f"ratio {method.describe(f, 'realtime_cpu_to_full_sync_cpu')}"
+                + "".join(f"; {role} {seconds:.1f} s" for role, seconds in by_process.items()),
             )
         )
     return rows
