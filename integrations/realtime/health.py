@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -42,8 +42,14 @@ def _set_health(organization_id: int, health: str, reason: str, now) -> bool:
 def push_received(*, organization_id: int, now, change: bool = True) -> None:
     """A notification arrived: push works. `change`: it named a change to apply (not an update
     waiting for its admin activity, most of which are people signing in)."""
-    _state(organization_id)
-    fields = {"push_received_at": now}
+    fields = {
+        "push_received_at": now,
+        # a change the feed showed, that push was expected to bring, has been brought
+        "push_expected_since": Case(
+            When(push_expected_since__lte=now, then=Value(None)),
+            default=F("push_expected_since"),
+        ),
+    }
     if change:
         soon = now + timedelta(seconds=settings.REALTIME_FEED_INTERVAL_SECONDS)
         fields.update(
@@ -52,10 +58,15 @@ def push_received(*, organization_id: int, now, change: bool = True) -> None:
             feed_idle_polls=0,
             feed_next_poll_at=Least(Coalesce(F("feed_next_poll_at"), soon), soon),
         )
+    # One statement when push is already healthy, as it is for nearly every notification (the
+    # webhook answers a thousand a minute in a burst); otherwise the record is made first and
+    # the return to healthy logged.
+    if RealtimeState.objects.filter(
+        organization_id=organization_id, push_health=Health.HEALTHY
+    ).update(**fields):
+        return
+    _state(organization_id)
     RealtimeState.objects.filter(organization_id=organization_id).update(**fields)
-    RealtimeState.objects.filter(
-        organization_id=organization_id, push_expected_since__lte=now
-    ).update(push_expected_since=None)
     _set_health(organization_id, Health.HEALTHY, "Google's notifications arrive.", now)
 
 
