@@ -211,6 +211,10 @@ GOOGLE_INSTALL_PATIENCE_SECONDS = env.int("GOOGLE_INSTALL_PATIENCE_SECONDS", def
 REALTIME_ENABLED = env.bool("REALTIME_ENABLED", default=True)
 # notifications about one person within this many seconds merge into one refresh
 REALTIME_DEBOUNCE_SECONDS = env.float("REALTIME_DEBOUNCE_SECONDS", default=1.0)
+# during a burst an organization's refresh runs start at least this far apart, each taking all
+# that fell due meanwhile: a run has a fixed cost (the lock, its record, the seat pass), and
+# back to back they took a handful of changes each (integrations/realtime/queue.py)
+REALTIME_RUN_SPACING_SECONDS = env.float("REALTIME_RUN_SPACING_SECONDS", default=1.0)
 # a users.watch `update` (also sent when someone signs in) waits for the admin activity that
 # confirms it instead of a users.get each (integrations/realtime/webhook.py)
 REALTIME_UPDATES_WAIT_FOR_ACTIVITY = env.bool("REALTIME_UPDATES_WAIT_FOR_ACTIVITY", default=True)
