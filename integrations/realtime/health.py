@@ -71,13 +71,20 @@ def push_received(*, organization_id: int, now, change: bool = True) -> None:
 
 
 def push_expected(*, organization_id: int, since) -> None:
-    """The feed showed a user change at `since`: push should have delivered it."""
-    state = _state(organization_id)
-    fields = {"last_change_received_at": timezone.now()}
-    unnoticed = state.push_received_at is None or state.push_received_at < since
-    if unnoticed and (state.push_expected_since is None or since < state.push_expected_since):
-        fields["push_expected_since"] = since
-    RealtimeState.objects.filter(pk=state.pk).update(**fields)
+    """The feed showed a user change at `since`: push should have delivered it — unless a
+    notification came after it. Keeps the earliest such change. One statement (the activities
+    channel calls this for each admin activity it posts); the record is made when missing."""
+    unnoticed = Q(push_received_at__isnull=True) | Q(push_received_at__lt=since)
+    earlier = Q(push_expected_since__isnull=True) | Q(push_expected_since__gt=since)
+    fields = {
+        "last_change_received_at": timezone.now(),
+        "push_expected_since": Case(
+            When(unnoticed & earlier, then=Value(since)), default=F("push_expected_since")
+        ),
+    }
+    if not RealtimeState.objects.filter(organization_id=organization_id).update(**fields):
+        _state(organization_id)
+        RealtimeState.objects.filter(organization_id=organization_id).update(**fields)
 
 
 def push_judge(*, organization_id: int, now) -> None:

@@ -63,3 +63,25 @@ def test_a_notification_to_a_healthy_push_is_one_statement_and_keeps_a_later_exp
     assert state.feed_idle_polls == 0 and state.feed_next_poll_at <= now + timedelta(minutes=1)
     health.push_received(organization_id=organization.pk, now=later)
     assert RealtimeState.objects.get(pk=state.pk).push_expected_since is None
+
+
+def test_a_change_the_feed_shows_is_expected_from_push_unless_a_notification_came_after_it():
+    organization = OrganizationFactory()
+    now = timezone.now()
+    health.push_expected(organization_id=organization.pk, since=now - timedelta(seconds=50))
+    state = RealtimeState.objects.get(organization=organization)  # made by the first
+    assert state.push_expected_since == now - timedelta(seconds=50)
+    assert state.last_change_received_at is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        # a later change keeps the earliest expectation; an earlier one takes its place
+        health.push_expected(organization_id=organization.pk, since=now - timedelta(seconds=10))
+    assert len(queries.captured_queries) == 1
+    assert RealtimeState.objects.get(pk=state.pk).push_expected_since == state.push_expected_since
+    health.push_expected(organization_id=organization.pk, since=now - timedelta(seconds=90))
+    assert RealtimeState.objects.get(pk=state.pk).push_expected_since == now - timedelta(seconds=90)
+
+    # a notification came after the change: push brought it, nothing is expected
+    RealtimeState.objects.filter(pk=state.pk).update(push_expected_since=None, push_received_at=now)
+    health.push_expected(organization_id=organization.pk, since=now - timedelta(seconds=5))
+    assert RealtimeState.objects.get(pk=state.pk).push_expected_since is None
