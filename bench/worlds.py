@@ -37,5 +37,6 @@ def main_world(ctx, *, synced: bool) -> MainWorld:
         world = ctx.shared["main"] = MainWorld(domain=domain, organization=organization)
     if synced and not world.synced:
         hearth.sync(ctx.env, MAIN_SLUG, quota=hearth.UNLIMITED)
+        ctx.env.vacuum()  # as autovacuum would after the first sync's bulk load
         world.synced = True
     return world
