@@ -67,6 +67,20 @@ def realtime(connected, live_server, settings, eager_tasks):
     return connected
 
 
+@pytest.fixture
+def apply_tasks_sent(monkeypatch) -> list:
+    """The refresh apply tasks sent, as (args, countdown), instead of sending them."""
+    from integrations.realtime import queue
+
+    sent = []
+    monkeypatch.setattr(
+        queue.refresh_apply_task,
+        "apply_async",
+        lambda args, countdown=None: sent.append((args, countdown)),
+    )
+    return sent
+
+
 def full_runs(organization):
     return SyncRun.objects.filter(organization=organization).exclude(
         mode=SyncRun.Mode.INCREMENTAL
@@ -347,20 +361,15 @@ def test_a_refresh_waits_for_a_running_reconcile_and_is_never_dropped(realtime, 
 
 
 def test_a_burst_of_notifications_sends_one_apply_task_and_its_run_sends_the_rest(
-    realtime, settings, monkeypatch
+    realtime, settings, apply_tasks_sent
 ):
     """A thousand notifications a minute at 100,000 people sent as many tasks, each looking at
     the queue: more of Hearth's CPU than the runs themselves. One task goes per debounce; what
     arrived after it is sent on by its run."""
     from integrations.realtime import queue
 
+    sent = apply_tasks_sent
     settings.REALTIME_DEBOUNCE_SECONDS = 30
-    sent = []
-    monkeypatch.setattr(
-        queue.refresh_apply_task,
-        "apply_async",
-        lambda args, countdown=None: sent.append((args, countdown)),
-    )
     people = list(User.objects.filter(organization=realtime.organization).exclude(google_id=None))
     assert len(people) >= 10
     organization_id = realtime.organization.pk
@@ -381,21 +390,16 @@ def test_a_burst_of_notifications_sends_one_apply_task_and_its_run_sends_the_res
 
 
 def test_during_a_burst_the_next_refresh_run_waits_for_the_spacing_and_takes_all_due(
-    realtime, settings, monkeypatch
+    realtime, settings, apply_tasks_sent
 ):
     """Back to back, refresh runs took a handful of changes each: 559 runs for 1,513 changes
     at 100,000 people, each paying for the lock, its record and the seat pass. The next run
     starts no sooner than the spacing after the last one started."""
     from integrations.realtime import queue
 
+    sent = apply_tasks_sent
     settings.REALTIME_DEBOUNCE_SECONDS = 0
     settings.REALTIME_RUN_SPACING_SECONDS = 5
-    sent = []
-    monkeypatch.setattr(
-        queue.refresh_apply_task,
-        "apply_async",
-        lambda args, countdown=None: sent.append((args, countdown)),
-    )
     organization_id = realtime.organization.pk
     first, second, third = (
         User.objects.filter(organization=realtime.organization)
