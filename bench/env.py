@@ -216,6 +216,9 @@ class BenchEnv:
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
+            # as production requires (config/settings/production.py): one cache that every
+            # process shares — the real-time queue's once-per-organization guards live there
+            "CACHE_URL": self.broker_url,
             "SANDBOX_PORT": str(self.sandbox_port),
             "GOOGLE_SANDBOX_ENABLED": "true",
             "GOOGLE_TOKEN_URI": f"{self.sandbox_url}/token",

@@ -1,6 +1,7 @@
 """Settings for benchmark runs: the real base settings, production-like where it matters.
 
-The harness (bench/env.py) exports DATABASE_URL, CELERY_BROKER_URL, SANDBOX_PORT and the key
+The harness (bench/env.py) exports DATABASE_URL, CELERY_BROKER_URL, CACHE_URL (the broker's
+Redis, as production requires a shared cache), SANDBOX_PORT and the key
 file path before anything imports this module; these lines only fill in the rest. Unlike
 config.settings.local, DEBUG stays off: with DEBUG on Django keeps every SQL statement in
 memory, which would make the peak-memory figure of a 100,000-user sync meaningless.
