@@ -102,6 +102,12 @@ def _google_ids(organization_id: int, keys: set[str]) -> set[str]:
 @shared_task(name="integrations.realtime.refresh_apply", acks_late=True, ignore_result=True)
 def refresh_apply_task(organization_id: int, undue_too: bool = False) -> None:
     close_old_connections()
+    if not undue_too and (wait := _spacing_left(organization_id)) > 0:
+        # A refresh run began less than the spacing ago, and its end sends the task for what
+        # is queued now; one task waits out the spacing besides, in case that run failed.
+        if cache.add(f"realtime-spaced-{organization_id}", 1, timeout=math.ceil(wait)):
+            refresh_apply_task.apply_async((organization_id,), countdown=wait)
+        return
     try:
         run = refresh_apply(organization_id=organization_id, undue_too=undue_too)
     except LockBusy:
@@ -109,12 +115,32 @@ def refresh_apply_task(organization_id: int, undue_too: bool = False) -> None:
         if cache.add(f"realtime-waiting-{organization_id}", 1, timeout=BUSY_RETRY_SECONDS):
             refresh_apply_task.apply_async((organization_id,), countdown=BUSY_RETRY_SECONDS)
         return
+    if run is not None:
+        spacing = settings.REALTIME_RUN_SPACING_SECONDS
+        cache.set(
+            _last_run_key(organization_id),
+            run.started_at.timestamp(),
+            timeout=math.ceil(spacing) + 1,
+        )
     if run is not None and run.status == SyncRun.Status.FAILED:
         return  # Google refused: the minute's upkeep sends the queue again, not a hot loop
     refresh_queue_kick(
         organization_id=organization_id,
         last_run_started_at=run.started_at if run is not None else None,
     )
+
+
+def _last_run_key(organization_id: int) -> str:
+    return f"realtime-last-run-{organization_id}"
+
+
+def _spacing_left(organization_id: int) -> float:
+    """Seconds until the organization's next refresh run may start (0: now)."""
+    started = cache.get(_last_run_key(organization_id))
+    if started is None:
+        return 0.0
+    spacing = settings.REALTIME_RUN_SPACING_SECONDS
+    return max(0.0, started + spacing - timezone.now().timestamp())
 
 
 def refresh_queue_kick(

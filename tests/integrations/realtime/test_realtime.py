@@ -56,7 +56,9 @@ def realtime(connected, live_server, settings, eager_tasks):
     """Acme after its first full sync, with its push channels open on the live server."""
     settings.SITE_URL = live_server.url
     settings.ALLOWED_HOSTS = ["*"]
+    # eager tasks run at once, countdown or not: nothing can wait for a debounce or a spacing
     settings.REALTIME_DEBOUNCE_SECONDS = 0
+    settings.REALTIME_RUN_SPACING_SECONDS = 0
     assert connected.sync().status == SyncRun.Status.SUCCEEDED
     opened = channels.push_channels_ensure(integration=connected.integration)
     assert opened == 6  # five user events + the admin activities
@@ -421,10 +423,11 @@ def test_during_a_burst_the_next_refresh_run_waits_for_the_spacing_and_takes_all
 
     assert list(PendingRefresh.objects.values_list("key", flat=True)) == [second.google_id]
     assert len(sent) == 1 and 5 - took - 0.05 <= sent[0][1] <= 5
-    # what falls due meanwhile goes in the same run
+    # what falls due meanwhile goes in the same run, once the spacing is over
     refresh_request(
         organization_id=organization_id, kind="user", keys=[third.google_id], source="push"
     )
+    settings.REALTIME_RUN_SPACING_SECONDS = 0.3
     time.sleep(0.3)
     queue.refresh_apply_task.run(organization_id)
     assert not PendingRefresh.objects.exists()
@@ -438,6 +441,41 @@ def test_during_a_burst_the_next_refresh_run_waits_for_the_spacing_and_takes_all
         last_run_started_at=timezone.now() - timedelta(seconds=60),
     )
     assert sent == [((organization_id,), 0.0)]
+
+
+def test_a_notifications_task_within_the_spacing_starts_no_run_and_one_waits_it_out(
+    realtime, settings, apply_tasks_sent
+):
+    """The tasks notifications send (one a debounce) started runs right after the one before,
+    whatever its spacing: 105-132 runs for 1,513 changes at 100,000 people."""
+    from integrations.realtime import queue
+
+    sent = apply_tasks_sent
+    settings.REALTIME_DEBOUNCE_SECONDS = 0
+    settings.REALTIME_RUN_SPACING_SECONDS = 5
+    organization_id = realtime.organization.pk
+    first, second = (
+        User.objects.filter(organization=realtime.organization)
+        .exclude(google_id=None)
+        .order_by("pk")[:2]
+    )
+    refresh_request(
+        organization_id=organization_id, kind="user", keys=[first.google_id], source="push"
+    )
+    queue.refresh_apply_task.run(organization_id)  # a run: the spacing starts
+    assert not PendingRefresh.objects.exists()
+
+    refresh_request(
+        organization_id=organization_id, kind="user", keys=[second.google_id], source="push"
+    )
+    sent.clear()
+    queue.refresh_apply_task.run(organization_id)  # the task the notification sent
+    queue.refresh_apply_task.run(organization_id)  # and one more, a debounce later
+    assert PendingRefresh.objects.filter(key=second.google_id).exists()  # no run yet
+    assert len(sent) == 1 and 4 < sent[0][1] <= 5  # one task, at the end of the spacing
+    # right after a full run, what waited goes at once
+    queue.refresh_apply_task.run(organization_id, True)
+    assert not PendingRefresh.objects.exists()
 
 
 def test_refreshes_that_waited_for_a_full_run_are_applied_when_it_ends(realtime, settings):
