@@ -19,8 +19,10 @@ Flow, in the main world after its syncs:
    written per table against the expected rows (PostgreSQL's counters, read with the processes
    idle and again after they exited); the real-time runs' summed working time as a ratio to
    the reference full sync — target "≪ a full sync", read as ≤ 0.1 — with the wall time from
-   the first change to the last applied beside it. Both paths run under the same conditions:
-   the sandbox imposes no quota here and Hearth's own per-minute gate is lifted for the
+   the first change to the last applied beside it; and the same ratio for every refresh task
+   the workers ran, read from their logs (also the runs that changed nothing, which delete
+   themselves, and the attempts that found the lock taken). Both paths run under the same
+   conditions: the sandbox imposes no quota here and Hearth's own per-minute gate is lifted for the
    reference sync, so it is lifted for the real-time processes too (under the gate, at
    Google's 2,400 queries a minute, the real-time runs spent most of their time waiting for it
    while the reference did not wait at all). The Google calls of each path are shown beside:
