@@ -128,6 +128,18 @@ STATUS_BADGE = {
 
 
 @register.simple_tag
+def status_badge(person: User, size: str = "") -> str:
+    """A person's status as a badge: active green, deactivated amber, archived grey. `size`: a
+    CSS class added to the badge (the person's page shows it larger, "fs-6")."""
+    classes = f"badge {size} " if size else "badge "
+    colour = STATUS_BADGE.get(person.status, "secondary")
+    return mark_safe(
+        f'<span class="{text(classes)}text-bg-{colour}">{text(person.get_status_display())}'
+        "</span>"
+    )
+
+
+@register.simple_tag
 def person_row(person: User, position: int | None = None) -> str:
     """One row of the People list: select box, name (a link, isolated), email, org unit, status,
     seat (`position`: their place in the line for a seat), role and last sign-in (a date in the
@@ -147,7 +159,6 @@ def person_row(person: User, position: int | None = None) -> str:
         else ""
     )
     seat = seat_badge(getattr(person, "license", None), position)
-    status = STATUS_BADGE.get(person.status, "secondary")
     url = reverse("person_detail", args=[person.pk])
     # full_name has no bidi controls; <bdi> keeps a right-to-left name from reordering the row
     return mark_safe(
@@ -157,7 +168,7 @@ def person_row(person: User, position: int | None = None) -> str:
         f'<td class="text-nowrap"><a href="{text(url)}"><bdi>{text(person.full_name or "—")}'
         f"</bdi></a>{invited}</td>"
         f"<td>{text(person.email)}</td><td>{text(person.org_unit_path or '—')}</td>"
-        f'<td><span class="badge text-bg-{status}">{text(person.get_status_display())}</span></td>'
+        f"<td>{status_badge(person)}</td>"
         f'<td class="text-nowrap">{seat}</td>'
         f"<td>{text(person.get_role_display())}{google_admin}</td>"
         f'<td class="small">{text(signed_in)}</td>'

@@ -453,6 +453,8 @@ def test_a_people_row_shows_each_field_escaped_isolated_and_in_the_organizations
     assert "<bdi>&lt;b&gt;Bo&lt;/b&gt; O&#x27;Hara &amp; Co</bdi>" in row
     assert "<td>/R&amp;D</td>" in row
     assert '<span class="badge text-bg-warning">Deactivated</span>' in row
+    detail = page(client, reverse("person_detail", args=[person.pk]))
+    assert '<span class="badge fs-6 text-bg-warning">Deactivated</span>' in detail  # larger
     assert "G Suite admin" in row and "2 Mar 2026" in row
     assert "Invited" not in row  # from Google
     other = re.search(rf"<tr>(?:(?!</tr>).)*value=\"{invited.pk}\".*?</tr>", html, re.S).group(0)
