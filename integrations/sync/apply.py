@@ -169,7 +169,7 @@ class SeenIds:
 
     @staticmethod
     def _fold(google_id: str) -> int:
-        if google_id.isdigit():
+        if google_id.isascii() and google_id.isdigit():  # not "²": a digit int() refuses
             return int(google_id) % (1 << 63)
         digest = hashlib.blake2b(google_id.encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") >> 1
