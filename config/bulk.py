@@ -8,14 +8,47 @@ these helpers take rows as tuples or dicts and, on PostgreSQL, stream them with 
 databases (`make run` uses SQLite) they fall back to bulk_create, which keeps the model's rules.
 
 Neither sends model signals nor calls save(): the callers are services that own the rows.
+
+`any_of` is the read side: a filter on thousands of values (the people a page or a batch of
+member lists names) as one array parameter.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.models import F
+from django.db.models.lookups import In, Lookup
 from django.utils import timezone
+
+
+class AnyOf(Lookup):
+    """`column = ANY(%s)` with the values as one array on PostgreSQL; IN elsewhere.
+
+    Django writes `column IN (%s, %s, …)`, one placeholder a value, and psycopg parses the
+    statement for its placeholders on every execution (statements that long are not cached):
+    5,000 Google ids cost 50 ms of the syncing process's CPU that way, 19 ms as an array —
+    a quarter of a first sync's own CPU went to it.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        return In(self.lhs, self.rhs).as_sql(compiler, connection)
+
+    def as_postgresql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection) for value in self.rhs]
+        return f"{lhs_sql} = ANY(%s)", (*lhs_params, values)
+
+
+def any_of(column: str | models.Expression, values: Iterable) -> AnyOf:
+    """A filter: `column` (a name or an expression) is one of `values`, e.g.
+    `User.objects.filter(any_of("google_id", ids))`."""
+    return AnyOf(F(column) if isinstance(column, str) else column, list(values))
 
 
 def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> None:

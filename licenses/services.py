@@ -42,6 +42,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from audit.services import audit_record, audit_record_rows
+from config.bulk import any_of
 from notifications.links import absolute_url
 from notifications.services import email_send
 from organizations.models import Organization
@@ -227,7 +228,7 @@ def _release_inactive(
     rows = list(due.values_list("pk", "person_id", "person__email", "person__status"))
     if not rows:
         return []
-    PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(
+    PersonLicense.objects.filter(any_of("pk", [row[0] for row in rows])).update(
         state=UNLICENSED,
         released_at=now,
         waiting_since=None,
@@ -292,7 +293,7 @@ def _assign_rows(
     """Give seats to (license pk, person pk, email) rows: one UPDATE, one audit INSERT."""
     if not rows:
         return []
-    PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(
+    PersonLicense.objects.filter(any_of("pk", [row[0] for row in rows])).update(
         state=LICENSED,
         assigned_at=now,
         waiting_since=None,
@@ -569,7 +570,7 @@ def license_unassign(
                     )
         if not rows:
             return result
-        PersonLicense.objects.filter(pk__in=[row[0] for row in rows]).update(
+        PersonLicense.objects.filter(any_of("pk", [row[0] for row in rows])).update(
             state=UNLICENSED,
             released_at=now,
             waiting_since=None,

@@ -1,9 +1,13 @@
 """config.bulk: plain rows written with COPY get what a new model instance would have."""
 
 from django.contrib.auth.hashers import is_password_usable
+from django.db import connection
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
-from config.bulk import records_insert
+from config.bulk import any_of, records_insert
 from tests.organizations.factories import OrganizationFactory
 from usermanagement import services as directory
 from usermanagement.models import User
@@ -99,3 +103,36 @@ def test_people_updated_in_bulk_get_each_their_own_values_and_nobody_else_is_tou
     assert people[pks[3]].first_name == "linus" and people[pks[3]].aliases == []
     # the people list's search follows the new names and aliases (a generated column)
     assert User.objects.filter(pk=pks[0], search_text__contains="ä@x.example").exists()
+
+
+def test_any_of_selects_what_in_selects_with_one_parameter(db):
+    organization = OrganizationFactory()
+    people = [
+        User.objects.create_user(
+            f"p{n}@example.com", None, organization=organization, google_id=str(10**20 + n)
+        )
+        for n in range(5)
+    ]
+    wanted_ids = [people[1].google_id, people[3].google_id, "not-a-person"]
+    wanted_pks = [people[0].pk, people[4].pk]
+    cases = [
+        (any_of("google_id", wanted_ids), Q(google_id__in=wanted_ids)),
+        (any_of("pk", wanted_pks), Q(pk__in=wanted_pks)),
+        (any_of(Lower("email"), ["P2@example.com".lower()]), Q(email__iexact="p2@example.com")),
+    ]
+    for lookup, same_as_in in cases:
+        expected = set(User.objects.filter(same_as_in).values_list("pk", flat=True))
+        assert expected
+        assert set(User.objects.filter(lookup).values_list("pk", flat=True)) == expected
+    assert not User.objects.filter(any_of("pk", [])).exists()
+
+
+def test_any_of_sends_thousands_of_values_as_one_array(db):
+    """Django's IN writes a placeholder a value, which psycopg parses on every execution
+    (5,000 Google ids: 50 ms of the syncing process's CPU against 19 ms as an array)."""
+    ids = [str(10**20 + n) for n in range(5000)]
+    with CaptureQueriesContext(connection) as queries:
+        list(User.objects.filter(any_of("google_id", ids)).values_list("pk"))
+    (query,) = queries.captured_queries
+    assert "= ANY('{" in query["sql"]
+    assert " IN (" not in query["sql"]

@@ -169,7 +169,8 @@ def people_create_synced(
     )
     pk_by_google_id = dict(
         User.objects.filter(
-            organization=organization, google_id__in=[r["google_id"] for r in records]
+            config_bulk.any_of("google_id", [r["google_id"] for r in records]),
+            organization=organization,
         ).values_list("google_id", "pk")
     )
     return [pk_by_google_id[record["google_id"]] for record in records]

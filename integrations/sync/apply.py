@@ -49,7 +49,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.bulk import rows_insert
+from config.bulk import any_of, rows_insert
 from licenses.services import seats_reconcile
 from organizations.models import ConnectedDomain
 from usermanagement import services as directory
@@ -272,7 +272,7 @@ class UserSync:
     def _by_google_id(self, google_ids: list[str]) -> dict[str, LocalUser]:
         if not google_ids:
             return {}
-        rows = self._people().filter(google_id__in=google_ids).values_list(*LOCAL_COLUMNS)
+        rows = self._people().filter(any_of("google_id", google_ids)).values_list(*LOCAL_COLUMNS)
         return {row[1]: _local(row) for row in rows}
 
     def _by_address(self, addresses: Iterable[str]) -> dict[str, LocalUser]:
@@ -284,8 +284,7 @@ class UserSync:
         rows = (
             self._people()
             .exclude(status=User.Status.ARCHIVED)
-            .annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=addresses)
+            .filter(any_of(Lower("email"), addresses))
             .values_list(*LOCAL_COLUMNS)
         )
         return {row[5].lower(): _local(row) for row in rows}
@@ -377,7 +376,7 @@ class UserSync:
             User.objects.exclude(organization=self.organization)
             .exclude(status=User.Status.ARCHIVED)
             .annotate(email_lower=Lower("email"))
-            .filter(email_lower__in=set(addresses.values()))
+            .filter(any_of("email_lower", set(addresses.values())))
             .values_list("email_lower", "pk")
         )
         usable = []
@@ -1001,7 +1000,8 @@ class GroupSync:
         for start in range(0, len(wanted), 5000):
             self.user_pk_by_google_id.update(
                 User.objects.filter(
-                    organization=self.organization, google_id__in=wanted[start : start + 5000]
+                    any_of("google_id", wanted[start : start + 5000]),
+                    organization=self.organization,
                 ).values_list("google_id", "pk")
             )
 

@@ -1,7 +1,7 @@
 """Run by tests/local/test_sqlite.py in a subprocess with `make run`'s settings on a fresh SQLite
 file: migrate, make an organization with people in org units, reconcile seats twice, update a
-person as the sync does, reconcile their seat alone and render every admin page. Prints one
-line per page: "<path> <status>"."""
+person as the sync does, filter with config.bulk.any_of, reconcile a seat alone and render every
+admin page. Prints one line per page: "<path> <status>"."""
 
 import django
 
@@ -10,6 +10,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from config.bulk import any_of  # noqa: E402
 from licenses.services import seats_reconcile  # noqa: E402
 from organizations.services import organization_create  # noqa: E402
 from usermanagement.models import User  # noqa: E402
@@ -24,6 +25,12 @@ for number, unit in enumerate(["/Sales", "/Engineering", "/Engineering/Platform"
 print("first reconcile", sorted(seats_reconcile(organization=organization).counts().items()))
 print("second reconcile", sorted(seats_reconcile(organization=organization).counts().items()))
 person = User.objects.get(email="person0@local.example")
+addresses = ["person0@local.example", "person2@local.example", "nobody@local.example"]
+print(
+    "any_of",
+    sorted(User.objects.filter(any_of("email", addresses)).values_list("email", flat=True)),
+    User.objects.filter(any_of("pk", [])).count(),
+)
 people_update_synced(
     rows=[(person.pk, {"first_name": "Zoë", "aliases": ["z@local.example"]})],
     fields=["first_name", "aliases"],

@@ -7,6 +7,7 @@ def test_admin_pages_and_seats_work_on_the_local_sqlite_database(tmp_path):
     lines = local_sqlite_run("tests/local/sqlite_smoke.py", tmp_path)
     assert "first reconcile [('seat_assign', 4)]" in lines
     assert "second reconcile []" in lines
+    assert "any_of ['person0@local.example', 'person2@local.example'] 0" in lines  # as IN
     assert "updated Zoë ['z@local.example']" in lines
     assert "one-person reconcile [('seat_release', 1)]" in lines
     pages = [line.split() for line in lines if line.startswith("/")]
