@@ -52,6 +52,8 @@ def run(ctx) -> dict:
             "peak_rss_mb": round(run_.max_rss_mb, 1),
             "seconds": round(run_.command_seconds, 2),
             "cpu_seconds": round(run_.cpu_seconds, 2),
+            # --profile: where each size's time and memory go (the lines held at the peak)
+            **({"profile": run_.profile} if run_.profile else {}),
         }
     sizes = sorted(points)
     flat_from = params["flat_from"]
