@@ -37,8 +37,6 @@ config.bulk: PostgreSQL's COPY, `bulk_create` on other databases.
 import bisect
 import contextlib
 import hashlib
-import heapq
-import itertools
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -165,14 +163,16 @@ class SeenIds:
     ids folding alike would make a missing person look listed: the safe side (kept, not
     archived).
 
-    Each page's ids are kept as a sorted run; the first lookup merges the runs into one sorted
-    array. Sorting the whole array at once would hold every id as a Python int (40 bytes each,
-    17 MB at 300,000 people: the run's peak memory grew with the directory); the merge holds
-    two arrays of 8 bytes an id."""
+    The integers are spread over 256 arrays by their low byte, and an array is sorted only when
+    a lookup needs it. Sorting one array of every id held them all as Python ints for a moment
+    (40 bytes each, 17 MB at 300,000 people: the run's peak memory grew with the directory);
+    one bucket at a time holds 1/256 of them."""
+
+    BUCKETS = 256
 
     def __init__(self):
-        self._ids = array("q")
-        self._run_starts: list[int] = []  # where each sorted run of _ids begins
+        self._buckets = [array("q") for _ in range(self.BUCKETS)]
+        self._sorted = bytearray(self.BUCKETS)  # 1: that bucket is in order
 
     @staticmethod
     def _fold(google_id: str) -> int:
@@ -182,32 +182,24 @@ class SeenIds:
         return int.from_bytes(digest, "big") >> 1
 
     def add_many(self, google_ids: Iterable[str]) -> None:
-        run = sorted(self._fold(google_id) for google_id in google_ids)
-        if run:
-            self._run_starts.append(len(self._ids))
-            self._ids.extend(run)
-
-    def _merge(self) -> None:
-        if len(self._run_starts) > 1:
-            bounds = [*self._run_starts, len(self._ids)]
-            view = memoryview(self._ids)
-            runs = [view[start:end] for start, end in itertools.pairwise(bounds)]
-            merged = array("q", heapq.merge(*runs))
-            for run in runs:
-                run.release()
-            view.release()
-            self._ids = merged
-        self._run_starts = [0] if self._ids else []
+        buckets, fold, mask = self._buckets, self._fold, self.BUCKETS - 1
+        for google_id in google_ids:
+            value = fold(google_id)
+            buckets[value & mask].append(value)  # the low byte: ids in sequence differ there
+        self._sorted = bytearray(self.BUCKETS)  # re-sorting a bucket still in order is cheap
 
     def __contains__(self, google_id: str) -> bool:
-        if len(self._run_starts) > 1:
-            self._merge()
         value = self._fold(google_id)
-        position = bisect.bisect_left(self._ids, value)
-        return position < len(self._ids) and self._ids[position] == value
+        bucket = value & (self.BUCKETS - 1)
+        if not self._sorted[bucket]:
+            self._buckets[bucket] = array("q", sorted(self._buckets[bucket]))
+            self._sorted[bucket] = 1
+        ids = self._buckets[bucket]
+        position = bisect.bisect_left(ids, value)
+        return position < len(ids) and ids[position] == value
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return sum(len(ids) for ids in self._buckets)
 
 
 # The members phase's Google id -> pk map is emptied past this many people.
