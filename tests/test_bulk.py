@@ -105,15 +105,17 @@ def test_people_updated_in_bulk_get_each_their_own_values_and_nobody_else_is_tou
     assert User.objects.filter(pk=pks[0], search_text__contains="ä@x.example").exists()
 
 
-def test_any_of_selects_what_in_selects_with_one_parameter(db):
+def test_any_of_selects_what_in_selects(db):
     organization = OrganizationFactory()
+    # ids an array literal must quote or escape: commas, quotes, braces, backslashes, spaces
+    awkward = ["a,b", 'x"y', "{z}", "back\\slash", "NULL", "with space", "1001"]
     people = [
         User.objects.create_user(
-            f"p{n}@example.com", None, organization=organization, google_id=str(10**20 + n)
+            f"p{n}@example.com", None, organization=organization, google_id=google_id
         )
-        for n in range(5)
+        for n, google_id in enumerate(awkward)
     ]
-    wanted_ids = [people[1].google_id, people[3].google_id, "not-a-person"]
+    wanted_ids = [*awkward[:6], "not-a-person", None]
     wanted_pks = [people[0].pk, people[4].pk]
     cases = [
         (any_of("google_id", wanted_ids), Q(google_id__in=wanted_ids)),
@@ -124,7 +126,9 @@ def test_any_of_selects_what_in_selects_with_one_parameter(db):
         expected = set(User.objects.filter(same_as_in).values_list("pk", flat=True))
         assert expected
         assert set(User.objects.filter(lookup).values_list("pk", flat=True)) == expected
+    assert User.objects.filter(any_of("google_id", wanted_ids)).count() == 6
     assert not User.objects.filter(any_of("pk", [])).exists()
+    assert not User.objects.filter(any_of("google_id", [None])).exists()
 
 
 def test_any_of_sends_thousands_of_values_as_one_array(db):
