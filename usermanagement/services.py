@@ -171,7 +171,9 @@ def people_create_synced(
         User.objects.filter(
             config_bulk.any_of("google_id", [r["google_id"] for r in records]),
             organization=organization,
-        ).values_list("google_id", "pk")
+        )
+        .order_by()
+        .values_list("google_id", "pk")
     )
     return [pk_by_google_id[record["google_id"]] for record in records]
 

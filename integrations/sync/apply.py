@@ -259,7 +259,8 @@ class UserSync:
             self.scope_emails = {email.lower() for email in emails}
 
     def _people(self):
-        return User.objects.filter(organization=self.organization)
+        # unordered: the lookups read thousands of people by id, none of them in order
+        return User.objects.filter(organization=self.organization).order_by()
 
     def _by_google_id(self, google_ids: list[str]) -> dict[str, LocalUser]:
         if not google_ids:
@@ -366,6 +367,7 @@ class UserSync:
             return steps
         taken_elsewhere = dict(
             User.objects.exclude(organization=self.organization)
+            .order_by()
             .exclude(status=User.Status.ARCHIVED)
             .annotate(email_lower=Lower("email"))
             .filter(any_of("email_lower", set(addresses.values())))
@@ -994,7 +996,9 @@ class GroupSync:
                 User.objects.filter(
                     any_of("google_id", wanted[start : start + 5000]),
                     organization=self.organization,
-                ).values_list("google_id", "pk")
+                )
+                .order_by()
+                .values_list("google_id", "pk")
             )
 
     def members_resources_batch(self, batch: list[tuple[str, list[dict]]]) -> None:
