@@ -5,7 +5,8 @@ Order per call (after the token is known):
    Workspace account (customer) in flight; one more answers 403 quotaExceeded — Google's
    Directory API limits page: "quotaExceeded: the limit of concurrent requests for a certain
    operation has been reached". The slot is held until the response is built;
-2. added latency (latency_ms ± jitter_ms, slept, inside the slot);
+2. added latency (latency_ms ± jitter_ms, slept, inside the slot) — for the calls of a batch
+   (googlesandbox/batch.py), once for the whole batch instead: it is one round trip;
 3. the per-minute quota as a strict sliding 60-second window per (client id = project,
    subject): a call passes only while fewer than `qpm` calls passed in the last 60 s, so no
    burst ever exceeds the per-minute number. Past it: 403 userRateLimitExceeded (Google's
@@ -35,6 +36,31 @@ _lock = threading.Lock()
 _windows: dict[tuple[str, str], deque] = {}
 _in_flight: dict[int, int] = {}
 _default_rng = random.Random()
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def calls_in_batch():
+    """The calls served inside this block belong to one batch: their latency was paid once,
+    by `batch_round_trip`."""
+    _batch.active = True
+    try:
+        yield
+    finally:
+        _batch.active = False
+
+
+def batch_round_trip(authorization: str) -> None:
+    """Sleep a batch's latency once, as its caller's domain is configured (nothing when the
+    token is unknown: each call of the batch then answers 401 on its own)."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return
+    faults = Faults.objects.filter(domain__tokens__token=value.strip()).first()
+    if faults is not None and (faults.latency_ms or faults.jitter_ms):
+        delay = faults.latency_ms + _default_rng.uniform(-faults.jitter_ms, faults.jitter_ms)
+        if delay > 0:
+            time.sleep(delay / 1000.0)
 
 
 def quota_take(key: tuple[str, str], qpm: int) -> bool:
@@ -107,7 +133,7 @@ def faults_apply(
     with _lock:
         # one lock around the draws: concurrent calls never interleave one call's draws
         delay = 0.0
-        if faults.latency_ms or faults.jitter_ms:
+        if (faults.latency_ms or faults.jitter_ms) and not getattr(_batch, "active", False):
             delay = faults.latency_ms + rng.uniform(-faults.jitter_ms, faults.jitter_ms)
         draws = [(kind, rng.random()) for kind, rate in (faults.error_rates or {}).items() if rate]
     if delay > 0:

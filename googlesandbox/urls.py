@@ -6,13 +6,14 @@ api_endpoint Hearth passes in client_options.
 
 from django.urls import include, path
 
-from . import directory, reports, token, views
+from . import batch, directory, reports, token, views
 
 D = "admin/directory/v1/"
 
 urlpatterns = [
     path("", views.index, name="gsandbox-index"),
     path("token", token.token_view, name="gsandbox-token"),
+    path("batch", batch.batch_view),
     path("photos/<str:google_id>.svg", views.photo, name="gsandbox-photo"),
     path(f"{D}users", directory.users_list),
     path(f"{D}users/watch", directory.users_watch),
