@@ -20,6 +20,7 @@ in memory and a failed run never leaves a thread behind.
 
 import collections
 import contextlib
+import math
 import queue
 import random
 import threading
@@ -32,6 +33,7 @@ import google_auth_httplib2
 import httplib2
 from django.conf import settings
 from googleapiclient.discovery import build
+from googleapiclient.http import BatchHttpRequest
 
 from integrations.errors import GoogleTemporaryError, IntegrationError
 
@@ -48,6 +50,11 @@ from .errors import (
 USERS_PAGE_SIZE = 500
 GROUPS_PAGE_SIZE = 200
 MEMBERS_PAGE_SIZE = 200
+# Calls in one batch request. Google takes up to 1,000; a smaller batch answers sooner and a
+# batch that fails whole costs fewer calls to send again.
+BATCH_SIZE = 50
+# Batches sent at once when there are few calls: the concurrency a run starts with.
+BATCHES_AT_ONCE = 4
 
 
 class QuotaWindow:
@@ -288,6 +295,85 @@ class GoogleClient:
                 self.limits.concurrency.release(refused=refused)
             time.sleep(self.retry.delay(attempt))
 
+    def execute_batch(self, make_requests: dict[str, Callable]) -> dict[str, object]:
+        """Run calls as one Google batch request (one HTTP round trip; at most BATCH_SIZE calls)
+        and return each id's answer — or, for a call Google refused for good, its typed error
+        (GoogleNotFound, ...), for the caller to judge.
+
+        Google counts every call of a batch against the quota, so each takes its own place in
+        the quota window; the batch holds one concurrency slot, being one request. A call
+        answered with a transient refusal (429, 5xx, a rate reason) goes again in a smaller
+        batch after the backoff, with the same attempts as a call alone; a batch that fails as
+        a whole (a timeout, the endpoint's own 5xx) goes again whole."""
+        pending = dict(make_requests)
+        answers: dict[str, object] = {}
+        attempt = 0
+        while pending:
+            replies = self._batch_send(pending)
+            again = {}
+            for request_id, (response, exception) in replies.items():
+                if exception is None:
+                    answers[request_id] = response
+                elif is_transient(exception):
+                    again[request_id] = pending[request_id]
+                    last_refusal = exception
+                else:
+                    answers[request_id] = translate(exception)
+            pending = again
+            if pending:
+                attempt += 1
+                if attempt >= self.retry.attempts:
+                    error = translate(last_refusal)
+                    if not isinstance(error, GoogleTemporaryError):
+                        error = GoogleTemporaryError(str(error))
+                    raise error from last_refusal
+                time.sleep(self.retry.delay(attempt))
+        return answers
+
+    def _batch_send(self, pending: dict[str, Callable]) -> dict[str, tuple]:
+        """Send one batch: (response, exception) for every id — a batch that failed whole
+        gives every id its exception; one that cannot be sent again raises its typed error."""
+        replies: dict[str, tuple] = {}
+
+        def keep(request_id, response, exception):
+            replies[request_id] = (response, exception)
+
+        batch = BatchHttpRequest(
+            callback=keep, batch_uri=settings.GOOGLE_API_ENDPOINT.rstrip("/") + "/batch"
+        )
+        for request_id, make_request in pending.items():
+            batch.add(make_request(), request_id=request_id)
+        places = [self.limits.window.take() for _ in pending]
+        self.limits.concurrency.acquire()
+        with self._calls_lock:
+            self._calls += len(pending)
+        refused = False
+        try:
+            batch.execute(http=self.directory()._http)
+        # Everything Google or the network raises is classified in errors.translate.
+        except Exception as exc:
+            if isinstance(exc, IntegrationError):
+                raise
+            refused = is_concurrency_refusal(exc)
+            if not is_transient(exc):
+                raise translate(exc) from exc
+            replies = dict.fromkeys(pending, (None, exc))
+        finally:
+            for place in places:
+                self.limits.window.done(place)
+            # a call of the batch refused as one too many in flight counts as the batch's
+            refused = refused or any(
+                is_concurrency_refusal(exception)
+                for _response, exception in replies.values()
+                if exception is not None
+            )
+            self.limits.concurrency.release(refused=refused)
+        with self._calls_lock:
+            for _response, exception in replies.values():
+                if exception is not None:
+                    self.failures[failure_reason(exception)] += 1
+        return replies
+
     # A listing whose page token expired starts again from its first page, this many times.
     LISTING_RESTARTS = 3
 
@@ -410,13 +496,38 @@ class GoogleClient:
         return Prefetch(fetch, list(group_keys), workers=settings.GOOGLE_FETCH_WORKERS)
 
     def users_get_concurrent(self, user_keys: Iterable[str]) -> "Prefetch":
-        """(key, the user resource — None if Google does not know it) for each key, fetched
-        concurrently (a Prefetch: use it as a context manager)."""
-        return Prefetch(
-            lambda key, emit: emit((key, self.user_get(key))),
-            list(user_keys),
-            workers=settings.GOOGLE_FETCH_WORKERS,
-        )
+        """(key, the user resource — None if Google does not know it) for each key (once
+        each), fetched as Google batch requests of up to BATCH_SIZE calls, several batches at
+        once (a Prefetch: use it as a context manager).
+
+        A few keys are spread over BATCHES_AT_ONCE batches rather than sent as one: a batch's
+        calls are answered one after another, so one batch of 40 would wait for all 40."""
+        keys = list(dict.fromkeys(user_keys))
+        size = min(BATCH_SIZE, max(1, math.ceil(len(keys) / BATCHES_AT_ONCE)))
+        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
+
+        def fetch(chunk, emit):
+            if len(chunk) == 1:  # one call gains nothing from a batch's envelope
+                emit((chunk[0], self.user_get(chunk[0])))
+                return
+            answers = self.execute_batch(
+                {
+                    key: lambda key=key: (
+                        self.directory().users().get(userKey=key, projection="full")
+                    )
+                    for key in chunk
+                }
+            )
+            for key in chunk:
+                answer = answers[key]
+                if isinstance(answer, GoogleNotFound):
+                    emit((key, None))
+                elif isinstance(answer, Exception):
+                    raise answer
+                else:
+                    emit((key, answer))
+
+        return Prefetch(fetch, chunks, workers=settings.GOOGLE_FETCH_WORKERS)
 
     def user_get(self, user_key: str) -> dict | None:
         try:
