@@ -16,6 +16,7 @@ import email.parser
 import email.policy
 import io
 import logging
+import re
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
@@ -84,7 +85,10 @@ def _parts(request: HttpRequest) -> list[tuple[str, bytes]]:
         payload = part.get_payload(decode=False)
         if not isinstance(payload, str):
             raise errors.bad_request("A part of the batch holds no HTTP request.")
-        content_id = (part.get("Content-ID") or "").strip().removeprefix("<").removesuffix(">")
+        # a long Content-ID comes folded over lines (RFC 5322 §2.2.3): unfolded, it is echoed
+        # on one line, where the client looks for its "<base + id>"
+        content_id = re.sub(r"\r?\n(?=[ \t])", "", part.get("Content-ID") or "").strip()
+        content_id = content_id.removeprefix("<").removesuffix(">")
         parts.append((content_id, payload.encode("utf-8")))
     return parts
 

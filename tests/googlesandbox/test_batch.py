@@ -28,6 +28,9 @@ def test_every_call_of_a_batch_is_answered_on_its_own(google_sandbox):
     batch.add(users.get(userKey=people[0].google_id, projection="full"), request_id="by id")
     batch.add(users.get(userKey=people[1].primary_email), request_id="by address")
     batch.add(users.get(userKey="nobody@acme.example"), request_id="unknown")
+    # the client folds a long Content-ID over two lines
+    long_id = "a-request-id-long-enough-that-its-content-id-header-is-folded@acme.example"
+    batch.add(users.get(userKey=people[2].google_id), request_id=long_id)
     batch.add(
         google_sandbox.directory(ADMIN).groups().list(customer="my_customer"),
         request_id="another method",
@@ -40,6 +43,7 @@ def test_every_call_of_a_batch_is_answered_on_its_own(google_sandbox):
     assert answers["unknown"].status_code == 404
     assert json.loads(answers["unknown"].content)["error"]["errors"][0]["reason"] == "notFound"
     assert len(answers["another method"]["groups"]) == 1
+    assert answers[long_id]["primaryEmail"] == people[2].primary_email
 
 
 def test_each_call_counts_against_the_quota(google_sandbox):
