@@ -87,7 +87,7 @@ def user_find(email_or_id: str, *, domain: Domain | None = None, deleted=False) 
     else:
         found = users.filter(primary_email=key).order_by("-deleted_at").first()
         if found is None and not deleted:
-            found = users.filter(aliases__icontains=f'"{key}"').first()
+            found = users.filter(alias_is(key)).first()
         if found is None:
             target = alias_target(key)
             if target:
@@ -98,6 +98,13 @@ def user_find(email_or_id: str, *, domain: Domain | None = None, deleted=False) 
         and found.deleted_at < purge_cutoff(found.domain)
     )
     return None if purged else found
+
+
+def alias_is(address: str) -> Q:
+    """A user whose aliases hold `address` (normalised). Only the few users with aliases are
+    read — the partial index gsandbox_user_aliased — not every user's aliases: an address
+    nobody has (a deleted user's, asked for by a sync) read 100,000 rows, 54 ms a call."""
+    return ~Q(aliases=[]) & Q(aliases__icontains=f'"{address}"')
 
 
 def user_get(email: str, *, deleted=False) -> DirUser:
@@ -133,7 +140,7 @@ def group_get(email: str) -> DirGroup:
 def email_taken(domain: Domain, email: str) -> bool:
     live = DirUser.objects.filter(domain=domain, deleted_at__isnull=True)
     return (
-        live.filter(Q(primary_email=email) | Q(aliases__icontains=f'"{email}"')).exists()
+        live.filter(Q(primary_email=email) | alias_is(email)).exists()
         or DirGroup.objects.filter(domain=domain, email=email).exists()
     )
 
