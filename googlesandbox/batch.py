@@ -17,6 +17,7 @@ import email.policy
 import io
 import logging
 import re
+import secrets
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
@@ -34,6 +35,7 @@ MAX_CALLS = 1000
 
 # The server's access log: each call of a batch gets its own line, as a call sent alone does.
 access_log = logging.getLogger("django.server")
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt
@@ -54,7 +56,7 @@ def batch_view(request: HttpRequest) -> HttpResponse:
     with calls_in_batch():
         for content_id, payload in parts:
             answers.append((content_id, _serve(request, payload)))
-    boundary = "batch_sandbox_boundary"
+    boundary = f"batch_{secrets.token_hex(12)}"  # never a line of any answer
     body = io.BytesIO()
     for content_id, response in answers:
         body.write(f"--{boundary}\r\n".encode())
@@ -89,7 +91,8 @@ def _parts(request: HttpRequest) -> list[tuple[str, bytes]]:
         # on one line, where the client looks for its "<base + id>"
         content_id = re.sub(r"\r?\n(?=[ \t])", "", part.get("Content-ID") or "").strip()
         content_id = content_id.removeprefix("<").removesuffix(">")
-        parts.append((content_id, payload.encode("utf-8")))
+        # the parser kept bytes it could not decode as surrogates: give them back as they came
+        parts.append((content_id, payload.encode("utf-8", "surrogateescape")))
     return parts
 
 
@@ -136,6 +139,10 @@ def _serve(batch: HttpRequest, payload: bytes) -> HttpResponse:
         response = match.func(request, *match.args, **match.kwargs)
     except Resolver404:
         response = errors.not_found(path).response()
+    except Exception:
+        # one call's crash is that call's 500, as Google answers it; the batch goes on
+        logger.exception("A call of a batch failed: %s", request_line)
+        response = errors.ApiError(500, "Backend Error", "backendError").response()
     access_log.info('"%s" %s %s', request_line, response.status_code, len(response.content))
     return response
 

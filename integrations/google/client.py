@@ -286,10 +286,7 @@ class GoogleClient:
                     raise translate(exc) from exc
                 attempt += 1
                 if attempt >= self.retry.attempts:
-                    error = translate(exc)
-                    if not isinstance(error, GoogleTemporaryError):
-                        error = GoogleTemporaryError(str(error))
-                    raise error from exc
+                    raise _gave_up(exc) from exc
             finally:
                 self.limits.window.done(place)
                 self.limits.concurrency.release(refused=refused)
@@ -323,10 +320,7 @@ class GoogleClient:
             if pending:
                 attempt += 1
                 if attempt >= self.retry.attempts:
-                    error = translate(last_refusal)
-                    if not isinstance(error, GoogleTemporaryError):
-                        error = GoogleTemporaryError(str(error))
-                    raise error from last_refusal
+                    raise _gave_up(last_refusal) from last_refusal
                 time.sleep(self.retry.delay(attempt))
         return answers
 
@@ -349,7 +343,7 @@ class GoogleClient:
             self._calls += len(pending)
         refused = False
         try:
-            batch.execute(http=self.directory()._http)
+            batch.execute()  # on the first call's Http: this thread's, authorized
         # Everything Google or the network raises is classified in errors.translate.
         except Exception as exc:
             if isinstance(exc, IntegrationError):
@@ -743,6 +737,13 @@ class Prefetch:
 
 class _Stopped(Exception):
     pass
+
+
+def _gave_up(exc: BaseException) -> GoogleTemporaryError:
+    """The error of a call still refused for a moment after its last attempt: temporary,
+    whatever Google's reason, so the run is tried again later."""
+    error = translate(exc)
+    return error if isinstance(error, GoogleTemporaryError) else GoogleTemporaryError(str(error))
 
 
 def google_client(*, subject: str) -> GoogleClient:

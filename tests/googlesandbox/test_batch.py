@@ -138,3 +138,24 @@ def test_a_batch_pays_the_latency_once_not_per_call(google_sandbox):
     assert all(isinstance(a, dict) for a in answers.values()) and len(answers) == 8
     # one round trip's latency (0.4 s), not eight (3.2 s)
     assert 0.35 <= took < 2.0
+
+
+def test_a_call_that_crashes_is_its_own_500_and_the_others_answer(google_sandbox, monkeypatch):
+    google_sandbox.seed(users=3, groups=1)
+    directory = google_sandbox.directory(ADMIN)
+    users, groups = directory.users(), directory.groups()
+    groups.list(customer="my_customer").execute()  # the token fetched before the bug
+    answers: dict = {}
+    batch = _batch(google_sandbox, answers)
+    batch.add(users.get(userKey=ADMIN), request_id="crashes")
+    batch.add(groups.list(customer="my_customer"), request_id="answers")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug in the sandbox")
+
+    monkeypatch.setattr("googlesandbox.directory.operations.user_find", crash)
+    batch.execute()
+
+    assert answers["crashes"].status_code == 500
+    assert json.loads(answers["crashes"].content)["error"]["errors"][0]["reason"] == "backendError"
+    assert len(answers["answers"]["groups"]) == 1
