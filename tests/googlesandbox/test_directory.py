@@ -7,6 +7,7 @@ from googleapiclient.errors import HttpError
 
 from googlesandbox import operations
 from googlesandbox.models import DirUser
+from tests.dbstats import sequential_reads
 
 ADMIN = "admin@acme.example"
 DIRECTORY_USER = "https://www.googleapis.com/auth/admin.directory.user.readonly"
@@ -289,16 +290,8 @@ def test_an_address_nobody_has_is_not_looked_for_in_every_users_aliases(db):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE gsandbox_diruser")
 
-    def rows_read() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_xact_user_tables "
-                "WHERE relname = 'gsandbox_diruser'"
-            )
-            return cursor.fetchone()[0]
-
-    before = rows_read()
+    _scans, rows_before = sequential_reads("gsandbox_diruser")
     assert operations.user_find("gone@acme.example") is None
-    assert rows_read() - before < 100
+    assert sequential_reads("gsandbox_diruser")[1] - rows_before < 100
     # the old address, now an alias, still finds the person
     assert operations.user_find(renamed.primary_email).pk == renamed.pk

@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from licenses import selectors, services
 from licenses.models import PersonLicense, SeatAlert
 from notifications.models import EmailLog
+from tests.dbstats import sequential_reads
 from tests.organizations.factories import OrganizationFactory
 from tests.usermanagement.factories import AdminFactory, UserFactory
 from usermanagement.models import User
@@ -316,15 +317,7 @@ def test_first_pass_reads_the_seats_table_by_index_not_once_a_person(org):
         for n in range(300)
     )
 
-    def seats_table_seq_scans() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables "
-                "WHERE relname = 'licenses_personlicense'"
-            )
-            return cursor.fetchone()[0]
-
-    before = seats_table_seq_scans()
+    scans_before, _rows = sequential_reads("licenses_personlicense")
     result = services.seats_reconcile(organization=org)
     assert result.created == 301
-    assert seats_table_seq_scans() - before < 10
+    assert sequential_reads("licenses_personlicense")[0] - scans_before < 10
