@@ -148,8 +148,6 @@ def _serve(batch: HttpRequest, payload: bytes) -> HttpResponse:
 
 
 def _http_bytes(response: HttpResponse) -> bytes:
-    status = response.status_code
-    reason = response.reason_phrase or HTTPStatus(status).phrase
-    lines = [f"HTTP/1.1 {status} {reason}"]
-    lines += [f"{name}: {value}" for name, value in response.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.content
+    """The answer as HTTP: its status line, then Django's own serialisation (headers, body)."""
+    reason = response.reason_phrase or HTTPStatus(response.status_code).phrase
+    return f"HTTP/1.1 {response.status_code} {reason}\r\n".encode("latin-1") + response.serialize()

@@ -57,10 +57,14 @@ def batch_round_trip(authorization: str) -> None:
     if scheme.lower() != "bearer" or not value.strip():
         return
     faults = Faults.objects.filter(domain__tokens__token=value.strip()).first()
-    if faults is not None and (faults.latency_ms or faults.jitter_ms):
-        delay = faults.latency_ms + _default_rng.uniform(-faults.jitter_ms, faults.jitter_ms)
-        if delay > 0:
-            time.sleep(delay / 1000.0)
+    if faults is None or not (faults.latency_ms or faults.jitter_ms):
+        return
+    # drawn like a call's jitter: reproducible under the domain's fault seed
+    rng = rng_for(faults, "POST /batch")
+    with _lock:
+        delay = faults.latency_ms + rng.uniform(-faults.jitter_ms, faults.jitter_ms)
+    if delay > 0:
+        time.sleep(delay / 1000.0)
 
 
 def quota_take(key: tuple[str, str], qpm: int) -> bool:
