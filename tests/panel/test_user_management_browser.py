@@ -217,9 +217,13 @@ def google_sign_in(page, live_server, email: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_role("link", name="Sign in with Google").click()
     continue_button = page.get_by_role("button", name="Continue")
+    chooser = page.get_by_role("heading", name="Choose an account")
+    # wait for whichever page comes: counting the button right after the click raced the
+    # navigation, and a slow machine then waited for the chooser on the Continue page
+    continue_button.or_(chooser).first.wait_for()
     if continue_button.count():
         continue_button.click()
-    page.get_by_role("heading", name="Choose an account").wait_for()
+    chooser.wait_for()
     page.get_by_label(f"Search accounts of {DOMAIN}").fill(email)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name=re.compile(re.escape(email))).first.click()
